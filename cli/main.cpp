@@ -1,0 +1,49 @@
+// The front door: parse arguments, dispatch to one command group, map the
+// outcome to an exit code. All work happens in lib/.
+#include <csignal>
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "app.hpp"
+#include "core/interrupt.hpp"
+#include "exit_codes.hpp"
+
+namespace {
+
+void on_interrupt(int) { cc::request_interrupt(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error value, not a silent death
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+
+    CLI::App app{"clusterctl: manage an on-premise GPU cluster over SSH", "clusterctl"};
+    app.set_version_flag("--version", "clusterctl " CLUSTERCTL_VERSION);
+    app.require_subcommand(1);
+    app.fallthrough();  // global options may follow the subcommand
+
+    cc::cli::App ctx;
+    ctx.add_global_options(app);
+    cc::cli::add_node_commands(app, ctx);
+    cc::cli::add_config_commands(app, ctx);
+    auto* version = app.add_subcommand("version", "print the version");
+    version->callback([] { std::printf("clusterctl %s\n", CLUSTERCTL_VERSION); });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::Success& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "clusterctl: error: %s\n", e.what());
+        std::fprintf(stderr, "Run with --help for usage.\n");
+        return cc::cli::kExitUsage;
+    }
+    if (cc::interrupt_requested()) return cc::cli::kExitInterrupted;
+    return ctx.exit_code;
+}

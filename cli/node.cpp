@@ -1,0 +1,340 @@
+// `clusterctl node …`: options → request → one ops call → printer.
+#include <fmt/format.h>
+
+#include "app.hpp"
+#include "core/units.hpp"
+#include "exit_codes.hpp"
+#include "node_json.hpp"
+
+namespace cc::cli {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : sep) + item;
+    return out;
+}
+
+std::string labels_text(const Node& n) {
+    std::vector<std::string> parts;
+    for (const auto& [k, v] : n.labels) parts.push_back(k + "=" + v);
+    return parts.empty() ? "-" : join(parts, ",");
+}
+
+std::string gpus_text(const Node& n) {
+    if (!n.facts || n.facts->gpus.empty()) return "0";
+    return fmt::format("{}x {}", n.facts->gpus.size(), n.facts->gpus.front().name);
+}
+
+template <class F>
+std::function<std::string(const Node&)> fact(F get) {
+    return [get](const Node& n) -> std::string { return n.facts ? get(*n.facts) : "-"; };
+}
+
+const std::vector<Column<Node>>& node_columns() {
+    static const std::vector<Column<Node>> columns = {
+        {"NAME", false, [](const Node& n) { return n.name; }},
+        {"HOST", false, [](const Node& n) { return n.host; }},
+        {"PORT", true, [](const Node& n) { return std::to_string(n.port); }},
+        {"USER", true, [](const Node& n) { return n.user; }},
+        {"GPUS", false, gpus_text},
+        {"RUNTIME", false, fact([](const Facts& f) { return f.runtime.empty() ? "none" : f.runtime + " " + f.runtime_version; })},
+        {"OS", false, fact([](const Facts& f) { return f.os; })},
+        {"KERNEL", true, fact([](const Facts& f) { return f.kernel; })},
+        {"ARCH", true, fact([](const Facts& f) { return f.arch; })},
+        {"CPUS", true, fact([](const Facts& f) { return std::to_string(f.cpus); })},
+        {"MEMORY", true, fact([](const Facts& f) { return format_bytes(f.memory_bytes); })},
+        {"DISK_FREE", true, fact([](const Facts& f) { return format_bytes(f.disk_free_bytes); })},
+        {"DRIVER", true, fact([](const Facts& f) { return f.gpu_driver.empty() ? "-" : f.gpu_driver; })},
+        {"GROUPS", true, [](const Node& n) { return n.groups.empty() ? "-" : join(n.groups, ","); }},
+        {"LABELS", false, labels_text},
+        {"HOST_KEY", true, [](const Node& n) { return n.host_key.fingerprint; }},
+    };
+    return columns;
+}
+
+Style state_style(CheckState s) {
+    return s == CheckState::ok ? Style::good : s == CheckState::failed ? Style::bad : Style::dim;
+}
+
+std::function<std::string(const NodeCheckReport&)> check_cell(const char* name) {
+    return [name](const NodeCheckReport& r) -> std::string {
+        for (const auto& c : r.checks)
+            if (c.name == name) return check_state_name(c.state);
+        return "-";
+    };
+}
+
+std::function<Style(const NodeCheckReport&)> check_style(const char* name) {
+    return [name](const NodeCheckReport& r) {
+        for (const auto& c : r.checks)
+            if (c.name == name) return state_style(c.state);
+        return Style::none;
+    };
+}
+
+const std::vector<Column<NodeCheckReport>>& check_columns() {
+    static const std::vector<Column<NodeCheckReport>> columns = {
+        {"NODE", false, [](const NodeCheckReport& r) { return r.node; }},
+        {"STATUS", false, [](const NodeCheckReport& r) { return std::string(r.healthy ? "healthy" : "unhealthy"); },
+         [](const NodeCheckReport& r) { return r.healthy ? Style::good : Style::bad; }},
+        {"SSH", false, check_cell("ssh"), check_style("ssh")},
+        {"HOST_KEY", false, check_cell("host_key"), check_style("host_key")},
+        {"RUNTIME", false, check_cell("runtime"), check_style("runtime")},
+        {"GPU", false, check_cell("gpu"), check_style("gpu")},
+        {"DISK", false, check_cell("disk"), check_style("disk")},
+        {"TIME", true, [](const NodeCheckReport& r) { return fmt::format("{}ms", r.duration.count()); }},
+        {"REASON", false, [](const NodeCheckReport& r) { return r.healthy ? std::string("-") : r.reason; }},
+    };
+    return columns;
+}
+
+void print_node_details(const Printer& p, const Node& n) {
+    auto kv = [&](const char* key, const std::string& value) { p.line(fmt::format("{:<13}{}", key, value)); };
+    kv("Name:", n.name);
+    kv("Host:", fmt::format("{}@{}:{}", n.user, n.host, n.port));
+    kv("Host key:", n.host_key.type + " " + n.host_key.fingerprint);
+    if (!n.identity.empty()) kv("Identity:", n.identity);
+    kv("Labels:", labels_text(n));
+    kv("Groups:", n.groups.empty() ? "-" : join(n.groups, ","));
+    kv("Added:", n.created_at);
+    if (!n.facts) return;
+    const Facts& f = *n.facts;
+    kv("Hostname:", f.hostname);
+    kv("OS:", f.os);
+    kv("Kernel:", f.kernel + " (" + f.arch + ")");
+    kv("CPUs:", std::to_string(f.cpus));
+    kv("Memory:", format_bytes(f.memory_bytes));
+    kv("Disk /:", format_bytes(f.disk_free_bytes) + " free of " + format_bytes(f.disk_total_bytes));
+    kv("Runtime:", f.runtime.empty() ? "none" : f.runtime + " " + f.runtime_version);
+    kv("GPU driver:", f.gpu_driver.empty() ? (f.gpu_error.empty() ? "-" : "error: " + f.gpu_error) : f.gpu_driver);
+    for (const auto& g : f.gpus)
+        kv(fmt::format("GPU {}:", g.index).c_str(), fmt::format("{} {} ({} MiB)", g.uuid, g.name, g.memory_total_mib));
+    kv("Facts from:", f.gathered_at);
+}
+
+// Node-set commands end with exit 3 when any node failed, 0 otherwise.
+int partial_exit(std::size_t failed) { return failed ? kExitPartial : kExitOk; }
+
+void add_add(CLI::App& group, App& ctx) {
+    auto req = std::make_shared<NodeAddRequest>();
+    auto labels = std::make_shared<std::vector<std::string>>();
+    auto* cmd = group.add_subcommand("add", "register a node: verify its host key, gather facts, store it");
+    cmd->add_option("name", req->name, "node name ([A-Za-z0-9._-])")->required();
+    cmd->add_option("--host", req->host, "host name or address")->required();
+    cmd->add_option("--port", req->port, "SSH port (default 22)");
+    cmd->add_option("--user", req->user, "remote user (default: config ssh.user)");
+    cmd->add_option("--identity", req->identity, "private key used for this node only");
+    cmd->add_option("--label", *labels, "label key=value (repeatable)");
+    cmd->add_option("--group", req->groups, "group name (repeatable)");
+    cmd->add_flag("--accept-new-host-key", req->accept_new_host_key, "pin the host key the node presents now");
+    cmd->add_option("--host-key-fingerprint", req->host_key_fingerprint, "expected host key, SHA256:…");
+    cmd->callback([&ctx, req, labels] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto change = parse_label_args(*labels);
+            if (!change) return std::unexpected(change.error());
+            if (!change->remove.empty())
+                return fail(ErrorKind::invalid_input, fmt::format("invalid label \"{}-\": nothing to remove on add",
+                                                                  change->remove.front()));
+            req->labels = change->set;
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            auto node = node_add(**ops, *req);
+            if (!node) return std::unexpected(node.error());
+            const Printer& p = ctx.printer();
+            if (p.format == Format::json) p.json(node_json(*node));
+            else
+                p.line(fmt::format("added node {} ({}@{}:{}): {}, {}, {} GPU(s), host key {}", node->name, node->user,
+                                   node->host, node->port, node->facts->hostname, node->facts->os,
+                                   node->facts->gpus.size(), node->host_key.fingerprint));
+            return kExitOk;
+        });
+    });
+}
+
+void add_ls(CLI::App& group, App& ctx) {
+    auto nodeset = std::make_shared<std::string>();
+    auto* cmd = group.add_subcommand("ls", "list registered nodes");
+    cmd->alias("list");
+    cmd->add_option("nodeset", *nodeset, "NODESET, e.g. gpu[01-04],@group (default: all)");
+    cmd->callback([&ctx, nodeset] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            auto nodes = node_list(**ops, nodeset->empty() ? std::nullopt : std::optional(*nodeset));
+            if (!nodes) return std::unexpected(nodes.error());
+            const Printer& p = ctx.printer();
+            if (p.format == Format::json) {
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto& n : *nodes) out.push_back(node_json(n));
+                p.json(out);
+            } else {
+                p.rows(*nodes, node_columns());
+            }
+            return kExitOk;
+        });
+    });
+}
+
+void add_show(CLI::App& group, App& ctx) {
+    auto name = std::make_shared<std::string>();
+    auto* cmd = group.add_subcommand("show", "show one node and its facts");
+    cmd->add_option("name", *name, "node name")->required();
+    cmd->callback([&ctx, name] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            auto node = node_show(**ops, *name);
+            if (!node) return std::unexpected(node.error());
+            if (ctx.format() == Format::json) ctx.printer().json(node_json(*node));
+            else print_node_details(ctx.printer(), *node);
+            return kExitOk;
+        });
+    });
+}
+
+void add_rm(CLI::App& group, App& ctx) {
+    auto nodeset = std::make_shared<std::string>();
+    auto force = std::make_shared<bool>(false);
+    auto* cmd = group.add_subcommand("rm", "remove nodes from the inventory (nothing is changed on the nodes)");
+    cmd->alias("remove");
+    cmd->add_option("nodeset", *nodeset, "NODESET")->required();
+    cmd->add_flag("--force", *force, "remove even if instances are recorded on the node");
+    cmd->callback([&ctx, nodeset, force] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            auto removed = node_remove(**ops, *nodeset, *force);
+            if (!removed) return std::unexpected(removed.error());
+            if (ctx.format() == Format::json) ctx.printer().json({{"removed", *removed}});
+            else
+                for (const auto& n : *removed) ctx.printer().line("removed node " + n);
+            return kExitOk;
+        });
+    });
+}
+
+void add_facts(CLI::App& group, App& ctx) {
+    auto nodeset = std::make_shared<std::string>();
+    auto* cmd = group.add_subcommand("facts", "gather facts again on nodes and store them");
+    cmd->add_option("nodeset", *nodeset, "NODESET")->required();
+    cmd->callback([&ctx, nodeset] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            auto outcomes = node_facts_refresh(**ops, *nodeset);
+            if (!outcomes) return std::unexpected(outcomes.error());
+            const Printer& p = ctx.printer();
+            std::size_t failed = 0;
+            for (const auto& o : *outcomes) failed += o.failure ? 1 : 0;
+            if (p.format == Format::json) {
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto& o : *outcomes) out.push_back(facts_outcome_json(o));
+                p.json(out);
+            } else {
+                std::vector<Column<FactsOutcome>> columns = {
+                    {"NODE", false, [](const FactsOutcome& o) { return o.node; }},
+                    {"STATUS", false, [](const FactsOutcome& o) { return std::string(o.facts ? "ok" : "failed"); },
+                     [](const FactsOutcome& o) { return o.facts ? Style::good : Style::bad; }},
+                    {"DETAIL", false, [](const FactsOutcome& o) {
+                         if (!o.facts) return o.failure->message;
+                         return fmt::format("{}, {}, {} GPU(s)", o.facts->hostname, o.facts->os, o.facts->gpus.size());
+                     }}};
+                p.rows(*outcomes, columns);
+            }
+            p.note(fmt::format("{} updated, {} failed", outcomes->size() - failed, failed));
+            return partial_exit(failed);
+        });
+    });
+}
+
+void add_check(CLI::App& group, App& ctx) {
+    auto nodeset = std::make_shared<std::string>();
+    auto* cmd = group.add_subcommand("check", "check ssh, host key, container runtime, GPU driver and disk");
+    cmd->add_option("nodeset", *nodeset, "NODESET")->required();
+    cmd->callback([&ctx, nodeset] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            auto reports = node_check(**ops, *nodeset);
+            if (!reports) return std::unexpected(reports.error());
+            const Printer& p = ctx.printer();
+            std::size_t unhealthy = 0;
+            for (const auto& r : *reports) unhealthy += r.healthy ? 0 : 1;
+            if (p.format == Format::json) {
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto& r : *reports) out.push_back(check_json(r));
+                p.json(out);
+            } else {
+                p.rows(*reports, check_columns());
+            }
+            p.note(fmt::format("{} healthy, {} unhealthy", reports->size() - unhealthy, unhealthy));
+            return partial_exit(unhealthy);
+        });
+    });
+}
+
+void add_label(CLI::App& group, App& ctx) {
+    auto nodeset = std::make_shared<std::string>();
+    auto labels = std::make_shared<std::vector<std::string>>();
+    auto* cmd = group.add_subcommand("label", "set (key=value) or remove (key-) labels on nodes");
+    cmd->add_option("nodeset", *nodeset, "NODESET")->required();
+    cmd->add_option("labels", *labels, "key=value or key-")->required();
+    cmd->callback([&ctx, nodeset, labels] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto change = parse_label_args(*labels);
+            if (!change) return std::unexpected(change.error());
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            auto updated = node_label(**ops, *nodeset, *change);
+            if (!updated) return std::unexpected(updated.error());
+            if (ctx.format() == Format::json) ctx.printer().json({{"updated", *updated}});
+            else ctx.printer().line(fmt::format("labelled {} node(s): {}", updated->size(), join(*updated, ",")));
+            return kExitOk;
+        });
+    });
+}
+
+void add_rekey(CLI::App& group, App& ctx) {
+    auto name = std::make_shared<std::string>();
+    auto fingerprint = std::make_shared<std::string>();
+    auto* cmd = group.add_subcommand("rekey", "accept and pin the host key a node presents now");
+    cmd->add_option("name", *name, "node name")->required();
+    cmd->add_option("--host-key-fingerprint", *fingerprint, "refuse unless the new key has this SHA256 fingerprint");
+    cmd->callback([&ctx, name, fingerprint] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            auto rekeyed = node_rekey(**ops, *name, *fingerprint);
+            if (!rekeyed) return std::unexpected(rekeyed.error());
+            if (ctx.format() == Format::json)
+                ctx.printer().json({{"node", rekeyed->node},
+                                    {"old_fingerprint", rekeyed->old_key.fingerprint},
+                                    {"new_fingerprint", rekeyed->new_key.fingerprint},
+                                    {"changed", rekeyed->old_key.base64 != rekeyed->new_key.base64}});
+            else
+                ctx.printer().line(fmt::format("node {}: host key {} {} -> {} {}", rekeyed->node,
+                                               rekeyed->old_key.type, rekeyed->old_key.fingerprint,
+                                               rekeyed->new_key.type, rekeyed->new_key.fingerprint));
+            return kExitOk;
+        });
+    });
+}
+
+}  // namespace
+
+void add_node_commands(CLI::App& app, App& ctx) {
+    auto* group = app.add_subcommand("node", "register and inspect nodes");
+    group->require_subcommand(1);
+    add_add(*group, ctx);
+    add_ls(*group, ctx);
+    add_show(*group, ctx);
+    add_rm(*group, ctx);
+    add_facts(*group, ctx);
+    add_check(*group, ctx);
+    add_label(*group, ctx);
+    add_rekey(*group, ctx);
+}
+
+}  // namespace cc::cli

@@ -1,0 +1,37 @@
+#include "node_json.hpp"
+
+namespace cc::cli {
+
+nlohmann::json node_json(const Node& node) {
+    return {{"name", node.name},
+            {"host", node.host},
+            {"port", node.port},
+            {"user", node.user},
+            {"identity", node.identity.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.identity)},
+            {"labels", node.labels},
+            {"groups", node.groups},
+            {"host_key", {{"type", node.host_key.type}, {"fingerprint", node.host_key.fingerprint}}},
+            {"created_at", node.created_at},
+            {"facts", node.facts ? nlohmann::json(*node.facts) : nlohmann::json(nullptr)}};
+}
+
+nlohmann::json check_json(const NodeCheckReport& r) {
+    nlohmann::json checks = nlohmann::json::object();
+    for (const auto& c : r.checks) checks[c.name] = {{"state", check_state_name(c.state)}, {"detail", c.detail}};
+    return {{"node", r.node},
+            {"healthy", r.healthy},
+            {"error_kind", r.error_kind ? nlohmann::json(error_kind_name(*r.error_kind)) : nlohmann::json(nullptr)},
+            {"reason", r.reason},
+            {"duration_ms", r.duration.count()},
+            {"checks", checks}};
+}
+
+nlohmann::json facts_outcome_json(const FactsOutcome& o) {
+    return {{"node", o.node},
+            {"ok", o.facts.has_value()},
+            {"error_kind", o.failure ? nlohmann::json(error_kind_name(o.failure->kind)) : nlohmann::json(nullptr)},
+            {"error", o.failure ? nlohmann::json(o.failure->message) : nlohmann::json(nullptr)},
+            {"facts", o.facts ? nlohmann::json(*o.facts) : nlohmann::json(nullptr)}};
+}
+
+}  // namespace cc::cli

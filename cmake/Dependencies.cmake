@@ -1,0 +1,32 @@
+# Every dependency comes from a Debian 12 package; a missing one stops the
+# configure step with the package to install, not a wall of CMake internals.
+find_package(PkgConfig QUIET)
+if(NOT PkgConfig_FOUND)
+  message(FATAL_ERROR "pkg-config not found: apt-get install pkg-config")
+endif()
+
+function(clusterctl_require_pkgconfig target module debian_package)
+  pkg_check_modules(${target} QUIET IMPORTED_TARGET GLOBAL ${module})
+  if(NOT ${target}_FOUND)
+    message(FATAL_ERROR "${module} not found: apt-get install ${debian_package}")
+  endif()
+endfunction()
+
+function(clusterctl_require_package name debian_package)
+  find_package(${name} QUIET CONFIG)
+  if(NOT ${name}_FOUND)
+    message(FATAL_ERROR "${name} not found: apt-get install ${debian_package}")
+  endif()
+endfunction()
+
+clusterctl_require_pkgconfig(LIBSSH2 libssh2 libssh2-1-dev)
+clusterctl_require_pkgconfig(SQLITE3 sqlite3 libsqlite3-dev)
+clusterctl_require_pkgconfig(LIBCRYPTO libcrypto libssl-dev)
+clusterctl_require_package(fmt libfmt-dev)
+clusterctl_require_package(CLI11 libcli11-dev)
+clusterctl_require_package(nlohmann_json nlohmann-json3-dev)
+clusterctl_require_package(tomlplusplus libtomlplusplus-dev)
+if(CLUSTERCTL_TESTS)
+  clusterctl_require_package(doctest doctest-dev)
+endif()
+find_package(Threads REQUIRED)

@@ -1,0 +1,41 @@
+# bash completion for clusterctl (static part: commands and options).
+# Node names come from the inventory via `clusterctl node ls -o json`.
+_clusterctl_nodes() {
+  clusterctl node ls -o json 2>/dev/null | sed -n 's/^    "name": "\([^"]*\)",$/\1/p'
+}
+
+_clusterctl() {
+  local cur prev words cword
+  _init_completion || return
+  local globals="--inventory --config -o --output --fanout --connect-timeout --timeout -q --quiet -v --verbose --no-color --help --version"
+  local groups="node config version"
+  local group="" sub="" i
+  for ((i = 1; i < cword; i++)); do
+    case ${words[i]} in
+      --inventory|--config|-o|--output|--fanout|--connect-timeout|--timeout) ((i++)) ;;
+      -*) ;;
+      *) if [[ -z $group ]]; then group=${words[i]}; elif [[ -z $sub ]]; then sub=${words[i]}; fi ;;
+    esac
+  done
+  case $prev in
+    -o|--output) COMPREPLY=($(compgen -W "table wide json" -- "$cur")); return ;;
+    --inventory|--config|--identity) _filedir; return ;;
+  esac
+  if [[ -z $group ]]; then
+    COMPREPLY=($(compgen -W "$groups $globals" -- "$cur")); return
+  fi
+  case $group in
+    node)
+      if [[ -z $sub ]]; then
+        COMPREPLY=($(compgen -W "add ls show rm facts check label rekey" -- "$cur")); return
+      fi
+      case $sub in
+        add) COMPREPLY=($(compgen -W "--host --port --user --identity --label --group --accept-new-host-key --host-key-fingerprint" -- "$cur")) ;;
+        rm) COMPREPLY=($(compgen -W "--force $(_clusterctl_nodes)" -- "$cur")) ;;
+        rekey) COMPREPLY=($(compgen -W "--host-key-fingerprint $(_clusterctl_nodes)" -- "$cur")) ;;
+        *) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")) ;;
+      esac ;;
+    config) COMPREPLY=($(compgen -W "show" -- "$cur")) ;;
+  esac
+}
+complete -F _clusterctl clusterctl

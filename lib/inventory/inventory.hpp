@@ -1,0 +1,51 @@
+// The local SQLite inventory: the source of truth for nodes and what runs
+// on them. One Inventory per process; every change is one transaction.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "inventory/node.hpp"
+#include "inventory/sqlite.hpp"
+
+namespace cc {
+
+constexpr int kInventorySchemaVersion = 1;
+
+struct LabelChange {
+    std::map<std::string, std::string> set;
+    std::vector<std::string> remove;
+};
+
+class Inventory {
+public:
+    // Creates the file (directory 0700, file 0600) when missing, runs forward
+    // migrations, and refuses a schema newer than this binary knows.
+    static Result<Inventory> open(const std::string& path);
+
+    Result<std::vector<Node>> list_nodes();
+    Result<std::optional<Node>> find_node(const std::string& name);
+    Result<Node> get_node(const std::string& name);  // not_found when absent
+    Result<std::vector<std::string>> node_names();
+    Result<std::vector<std::string>> group_members(const std::string& group);
+
+    Result<void> add_node(const Node& node);
+    // Refuses while instances are recorded on the node unless `force`.
+    Result<void> remove_nodes(const std::vector<std::string>& names, bool force);
+    Result<void> update_facts(const std::vector<std::pair<std::string, Facts>>& facts);
+    Result<void> update_labels(const std::vector<std::string>& names, const LabelChange& change);
+    Result<void> update_host_key(const std::string& name, const HostKey& key);
+    Result<int> instance_count(const std::string& node);
+
+    int schema_version() const { return kInventorySchemaVersion; }
+    const std::string& path() const { return db_.path(); }
+
+private:
+    explicit Inventory(sql::Database db) : db_(std::move(db)) {}
+    Result<void> load_details(Node& node);
+    sql::Database db_;
+};
+
+}  // namespace cc

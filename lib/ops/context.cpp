@@ -1,0 +1,79 @@
+#include "ops/context.hpp"
+
+#include <ctime>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "core/nodeset.hpp"
+
+namespace cc {
+
+Target target_for(const OpsContext& ctx, const Node& node) {
+    Target t;
+    t.node = node.name;
+    t.host = node.host;
+    t.port = node.port;
+    t.user = node.user;
+    t.identity_files = node.identity.empty() ? ctx.settings.identity_files : std::vector<std::string>{node.identity};
+    t.use_agent = ctx.settings.use_agent;
+    return t;
+}
+
+HostKeyCheck pinned_check(const Node& node) {
+    HostKeyCheck check;
+    check.pinned = node.host_key;
+    return check;
+}
+
+ConnectOptions connect_options(const OpsContext& ctx) {
+    return {ctx.settings.connect_timeout, ctx.settings.keepalive};
+}
+
+Result<std::vector<Node>> resolve_nodes(OpsContext& ctx, std::string_view nodeset) {
+    auto names = expand_nodeset(nodeset, [&](std::string_view group) {
+        return ctx.inventory.group_members(std::string(group));
+    });
+    if (!names) return std::unexpected(names.error());
+    auto all = ctx.inventory.list_nodes();  // one pass over the file beats a query per name
+    if (!all) return std::unexpected(all.error());
+    std::map<std::string, Node*> by_name;
+    for (auto& node : *all) by_name[node.name] = &node;
+    std::vector<Node> nodes;
+    nodes.reserve(names->size());
+    for (const auto& name : *names) {
+        auto it = by_name.find(name);
+        if (it == by_name.end())
+            return fail(ErrorKind::not_found, fmt::format("node \"{}\" is not in the inventory", name));
+        nodes.push_back(*it->second);
+    }
+    return nodes;
+}
+
+std::string utc_now_iso8601() {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace cc
+
+namespace cc {
+
+Result<Facts> gather_facts(Connection& connection, const std::string& node, bool with_health,
+                           std::chrono::milliseconds timeout) {
+    auto ran = connection.exec(facts_script(with_health), timeout);
+    if (!ran) return std::unexpected(ran.error());
+    if (ran->exit_status != 0)
+        return fail(ErrorKind::remote, fmt::format("node \"{}\": facts script exited with status {}: {}", node,
+                                                   ran->exit_status, ran->err.substr(0, ran->err.find('\n'))));
+    auto facts = parse_facts(ran->out);
+    if (!facts) return fail(facts.error().kind, fmt::format("node \"{}\": {}", node, facts.error().message));
+    facts->gathered_at = utc_now_iso8601();
+    return facts;
+}
+
+}  // namespace cc

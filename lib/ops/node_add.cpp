@@ -1,0 +1,72 @@
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "core/nodeset.hpp"
+#include "ops/node_ops.hpp"
+
+namespace cc {
+
+namespace {
+
+bool is_word(std::string_view s, std::string_view extra) {
+    if (s.empty() || s.front() == '-') return false;
+    for (char c : s)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-' &&
+            extra.find(c) == std::string_view::npos)
+            return false;
+    return true;
+}
+
+Result<void> validate(const NodeAddRequest& r) {
+    if (auto name = validate_node_name(r.name); !name) return std::unexpected(name.error());
+    if (!is_valid_host(r.host))
+        return fail(ErrorKind::invalid_input, fmt::format("invalid host \"{}\": expected a host name or IP address", r.host));
+    if (r.port && (*r.port < 1 || *r.port > 65535))
+        return fail(ErrorKind::invalid_input, fmt::format("invalid port {}: expected 1-65535", *r.port));
+    if (r.user && !is_word(*r.user, ""))
+        return fail(ErrorKind::invalid_input, fmt::format("invalid user \"{}\"", *r.user));
+    if (!r.identity.empty() && ::access(r.identity.c_str(), R_OK) != 0)
+        return fail(ErrorKind::invalid_input, fmt::format("identity file \"{}\" cannot be read", r.identity));
+    for (const auto& group : r.groups)
+        if (!is_word(group, "") || group == "all")
+            return fail(ErrorKind::invalid_input,
+                        fmt::format("invalid group \"{}\": use letters, digits, '.', '_' or '-' (\"all\" is reserved)",
+                                    group));
+    return {};
+}
+
+}  // namespace
+
+Result<Node> node_add(OpsContext& ctx, const NodeAddRequest& request) {
+    if (auto valid = validate(request); !valid) return std::unexpected(valid.error());
+    // Fail before touching the network when the name is taken.
+    auto existing = ctx.inventory.find_node(request.name);
+    if (!existing) return std::unexpected(existing.error());
+    if (*existing) return fail(ErrorKind::conflict, fmt::format("node \"{}\" already exists", request.name));
+
+    Node node;
+    node.name = request.name;
+    node.host = request.host;
+    node.port = request.port.value_or(22);
+    node.user = request.user.value_or(ctx.settings.ssh_user);
+    node.identity = request.identity;
+    node.labels = request.labels;
+    node.groups = request.groups;
+
+    HostKeyCheck check;
+    check.known_hosts_path = ctx.settings.known_hosts;
+    check.expected_fingerprint = request.host_key_fingerprint;
+    check.accept_new = request.accept_new_host_key || ctx.settings.host_key_policy == HostKeyPolicy::accept_new;
+
+    auto connection = ctx.transport.connect(target_for(ctx, node), check, connect_options(ctx));
+    if (!connection) return std::unexpected(connection.error());
+    auto facts = gather_facts(**connection, node.name, false, ctx.settings.command_timeout);
+    if (!facts) return std::unexpected(facts.error());
+    node.host_key = (*connection)->host_key();
+    node.facts = std::move(*facts);
+    if (auto added = ctx.inventory.add_node(node); !added) return std::unexpected(added.error());
+    return ctx.inventory.get_node(node.name);
+}
+
+}  // namespace cc

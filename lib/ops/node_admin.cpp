@@ -1,0 +1,78 @@
+#include <fmt/format.h>
+
+#include "ops/node_ops.hpp"
+
+namespace cc {
+
+Result<std::vector<Node>> node_list(OpsContext& ctx, const std::optional<std::string>& nodeset) {
+    if (!nodeset) return ctx.inventory.list_nodes();
+    return resolve_nodes(ctx, *nodeset);
+}
+
+Result<Node> node_show(OpsContext& ctx, const std::string& name) { return ctx.inventory.get_node(name); }
+
+Result<std::vector<std::string>> node_remove(OpsContext& ctx, const std::string& nodeset, bool force) {
+    auto nodes = resolve_nodes(ctx, nodeset);
+    if (!nodes) return std::unexpected(nodes.error());
+    std::vector<std::string> names;
+    for (const auto& node : *nodes) names.push_back(node.name);
+    if (auto removed = ctx.inventory.remove_nodes(names, force); !removed) return std::unexpected(removed.error());
+    return names;
+}
+
+Result<LabelChange> parse_label_args(const std::vector<std::string>& args) {
+    LabelChange change;
+    auto valid_key = [](std::string_view key) {
+        if (key.empty() || key.size() > 63) return false;
+        for (char c : key)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-' && c != '/')
+                return false;
+        return true;
+    };
+    for (const auto& arg : args) {
+        auto eq = arg.find('=');
+        if (eq == std::string::npos && arg.size() > 1 && arg.back() == '-') {
+            std::string key = arg.substr(0, arg.size() - 1);
+            if (!valid_key(key)) return fail(ErrorKind::invalid_input, fmt::format("invalid label key \"{}\"", key));
+            change.remove.push_back(key);
+            continue;
+        }
+        if (eq == std::string::npos)
+            return fail(ErrorKind::invalid_input,
+                        fmt::format("invalid label \"{}\": expected key=value (or key- to remove)", arg));
+        std::string key = arg.substr(0, eq), value = arg.substr(eq + 1);
+        if (!valid_key(key))
+            return fail(ErrorKind::invalid_input,
+                        fmt::format("invalid label key \"{}\": use letters, digits, '.', '_', '-' or '/'", key));
+        for (char c : value)
+            if (static_cast<unsigned char>(c) < 0x20)
+                return fail(ErrorKind::invalid_input, fmt::format("label \"{}\": value has a control character", key));
+        change.set[key] = value;
+    }
+    return change;
+}
+
+Result<std::vector<std::string>> node_label(OpsContext& ctx, const std::string& nodeset, const LabelChange& change) {
+    auto nodes = resolve_nodes(ctx, nodeset);
+    if (!nodes) return std::unexpected(nodes.error());
+    std::vector<std::string> names;
+    for (const auto& node : *nodes) names.push_back(node.name);
+    if (auto updated = ctx.inventory.update_labels(names, change); !updated) return std::unexpected(updated.error());
+    return names;
+}
+
+Result<RekeyResult> node_rekey(OpsContext& ctx, const std::string& name, const std::string& expected_fingerprint) {
+    auto node = ctx.inventory.get_node(name);
+    if (!node) return std::unexpected(node.error());
+    HostKeyCheck check;  // nothing pinned: this command exists to replace the pin
+    check.expected_fingerprint = expected_fingerprint;
+    check.accept_new = true;
+    auto connection = ctx.transport.connect(target_for(ctx, *node), check, connect_options(ctx));
+    if (!connection) return std::unexpected(connection.error());
+    RekeyResult result{node->name, node->host_key, (*connection)->host_key()};
+    if (auto updated = ctx.inventory.update_host_key(node->name, result.new_key); !updated)
+        return std::unexpected(updated.error());
+    return result;
+}
+
+}  // namespace cc

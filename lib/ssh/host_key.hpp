@@ -1,0 +1,37 @@
+// Host key identity and the one decision about whether to trust a key.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "inventory/node.hpp"
+
+namespace cc {
+
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
+// "SHA256:" + unpadded base64 of the SHA-256 of the key blob, as ssh-keygen -lf.
+std::string sha256_fingerprint(std::string_view key_blob);
+HostKey host_key_from_blob(std::string type, std::string_view blob);
+
+enum class KnownHostsMatch { not_found, match, mismatch };
+
+struct HostKeyCheck {
+    std::optional<HostKey> pinned;     // from the inventory: anything else is refused
+    std::string known_hosts_path;      // consulted when nothing is pinned
+    std::string expected_fingerprint;  // --host-key-fingerprint
+    bool accept_new = false;           // --accept-new-host-key / policy accept-new
+};
+
+struct KnownHostsResult {
+    KnownHostsMatch match = KnownHostsMatch::not_found;
+    std::string recorded_fingerprint;  // when mismatch
+};
+
+// `where` names the node for messages: `node "gpu01" (10.0.0.1:22)`.
+Result<void> decide_host_key(const std::string& where, const HostKey& seen, const HostKeyCheck& check,
+                             const KnownHostsResult& known_hosts);
+
+}  // namespace cc

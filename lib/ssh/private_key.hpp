@@ -1,0 +1,16 @@
+// Just enough of OpenSSH/PEM private key files to explain auth failures
+// before libssh2 turns them into a generic "unable to authenticate".
+#pragma once
+#include <string>
+
+namespace cc {
+
+struct PrivateKeyInfo {
+    bool readable = false;
+    std::string type;        // "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", or "" if unknown
+    bool encrypted = false;  // passphrase-protected
+};
+
+PrivateKeyInfo inspect_private_key(const std::string& path);
+
+}  // namespace cc

@@ -1,0 +1,406 @@
+// libssh2 sessions in non-blocking mode on a poll loop: every step (TCP
+// connect, banner, key exchange, auth, exec) waits against one deadline, so
+// a node that accepts TCP and then stalls is cut at the connect timeout.
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+
+#include <fmt/format.h>
+
+#include "config/paths.hpp"
+#include "core/interrupt.hpp"
+#include "ssh/private_key.hpp"
+#include "ssh/transport.hpp"
+
+namespace cc {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::string seconds_text(milliseconds d) { return fmt::format("{:g}s", static_cast<double>(d.count()) / 1000.0); }
+
+int remaining_ms(Clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+    return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 250));  // wake often to see Ctrl-C
+}
+
+class Socket {
+public:
+    explicit Socket(int fd = -1) : fd_(fd) {}
+    Socket(Socket&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    Socket& operator=(Socket&& o) noexcept {
+        std::swap(fd_, o.fd_);
+        return *this;
+    }
+    ~Socket() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int fd() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+// getaddrinfo has no timeout; nodes are normally given as addresses or in
+// /etc/hosts, so a resolver stall is the one step not bounded here.
+Result<Socket> tcp_connect(const Target& t, Clock::time_point deadline, milliseconds timeout) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    std::string port = std::to_string(t.port);
+    if (int rc = ::getaddrinfo(t.host.c_str(), port.c_str(), &hints, &found); rc != 0)
+        return fail(ErrorKind::unreachable, fmt::format("{}: cannot resolve host: {}", describe(t), gai_strerror(rc)));
+    std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, freeaddrinfo);
+
+    std::string last_error = "no address";
+    for (addrinfo* ai = found; ai; ai = ai->ai_next) {
+        Socket sock(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
+        if (sock.fd() < 0) return fail(ErrorKind::io, fmt::format("socket: {}", std::strerror(errno)));
+        if (::connect(sock.fd(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+            last_error = std::strerror(errno);
+            continue;
+        }
+        for (;;) {
+            if (interrupt_requested()) return fail(ErrorKind::interrupted, "interrupted");
+            if (Clock::now() >= deadline)
+                return fail(ErrorKind::timeout,
+                            fmt::format("{}: connect timed out after {}", describe(t), seconds_text(timeout)));
+            pollfd p{sock.fd(), POLLOUT, 0};
+            int n = ::poll(&p, 1, remaining_ms(deadline));
+            if (n > 0) break;
+            if (n < 0 && errno != EINTR) return fail(ErrorKind::io, fmt::format("poll: {}", std::strerror(errno)));
+        }
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(sock.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err == 0) {
+            int one = 1;
+            ::setsockopt(sock.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            return sock;
+        }
+        last_error = std::strerror(err);
+    }
+    return fail(ErrorKind::unreachable, fmt::format("{}: cannot connect: {}", describe(t), last_error));
+}
+
+std::string last_error(LIBSSH2_SESSION* session) {
+    char* message = nullptr;
+    libssh2_session_last_error(session, &message, nullptr, 0);
+    return message ? message : "unknown libssh2 error";
+}
+
+const char* host_key_type_name(int type) {
+    switch (type) {
+        case LIBSSH2_HOSTKEY_TYPE_RSA: return "ssh-rsa";
+        case LIBSSH2_HOSTKEY_TYPE_DSS: return "ssh-dss";
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return "ecdsa-sha2-nistp256";
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return "ecdsa-sha2-nistp384";
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return "ecdsa-sha2-nistp521";
+        case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ssh-ed25519";
+        default: return "unknown";
+    }
+}
+
+// A session with its socket and the deadline loop every call goes through.
+class Session {
+public:
+    Session(Socket sock, Target target) : sock_(std::move(sock)), target_(std::move(target)) {
+        session_ = libssh2_session_init_ex(nullptr, nullptr, nullptr, nullptr);
+        if (session_) libssh2_session_set_blocking(session_, 0);
+    }
+    Session(const Session&) = delete;
+    ~Session() {
+        if (!session_) return;
+        if (healthy_) libssh2_session_disconnect(session_, "clusterctl done");  // best effort, non-blocking
+        libssh2_session_free(session_);
+    }
+
+    LIBSSH2_SESSION* get() const { return session_; }
+    const Target& target() const { return target_; }
+    void mark_broken() { healthy_ = false; }
+
+    // Waits for the socket in the direction libssh2 is blocked on; sends
+    // keepalives while waiting. Returns an error on deadline or Ctrl-C.
+    Result<void> wait(Clock::time_point deadline, const std::string& what, milliseconds budget) {
+        if (interrupt_requested()) return fail(ErrorKind::interrupted, "interrupted");
+        if (Clock::now() >= deadline) {
+            healthy_ = false;
+            return fail(ErrorKind::timeout, fmt::format("{}: {} timed out after {}", describe(target_), what,
+                                                        seconds_text(budget)));
+        }
+        int directions = libssh2_session_block_directions(session_);
+        pollfd p{sock_.fd(), 0, 0};
+        if (directions & LIBSSH2_SESSION_BLOCK_INBOUND) p.events |= POLLIN;
+        if (directions & LIBSSH2_SESSION_BLOCK_OUTBOUND) p.events |= POLLOUT;
+        if (p.events == 0) p.events = POLLIN;
+        if (::poll(&p, 1, remaining_ms(deadline)) < 0 && errno != EINTR)
+            return fail(ErrorKind::io, fmt::format("poll: {}", std::strerror(errno)));
+        int next = 0;
+        libssh2_keepalive_send(session_, &next);
+        return {};
+    }
+
+    // Repeats `step` while libssh2 says EAGAIN.
+    template <class Step>
+    Result<int> retry(Step step, Clock::time_point deadline, const std::string& what, milliseconds budget) {
+        for (;;) {
+            int rc = step();
+            if (rc != LIBSSH2_ERROR_EAGAIN) return rc;
+            if (auto w = wait(deadline, what, budget); !w) return std::unexpected(w.error());
+        }
+    }
+
+    Error failure(const std::string& what, int rc) {
+        healthy_ = false;
+        ErrorKind kind = (rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_RECV ||
+                          rc == LIBSSH2_ERROR_SOCKET_SEND)
+                             ? ErrorKind::unreachable
+                             : ErrorKind::remote;
+        return {kind, fmt::format("{}: {}: {}", describe(target_), what, last_error(session_))};
+    }
+
+private:
+    Socket sock_;
+    Target target_;
+    LIBSSH2_SESSION* session_ = nullptr;
+    bool healthy_ = true;
+};
+
+KnownHostsResult check_known_hosts(LIBSSH2_SESSION* session, const std::string& path, const Target& t,
+                                   const char* key, std::size_t key_len, int key_type) {
+    KnownHostsResult result;
+    std::string file = expand_home(path);
+    LIBSSH2_KNOWNHOSTS* hosts = libssh2_knownhost_init(session);
+    if (!hosts) return result;
+    if (libssh2_knownhost_readfile(hosts, file.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH) >= 0) {
+        int key_bits = key_type == LIBSSH2_HOSTKEY_TYPE_ED25519     ? LIBSSH2_KNOWNHOST_KEY_ED25519
+                       : key_type == LIBSSH2_HOSTKEY_TYPE_ECDSA_256 ? LIBSSH2_KNOWNHOST_KEY_ECDSA_256
+                       : key_type == LIBSSH2_HOSTKEY_TYPE_ECDSA_384 ? LIBSSH2_KNOWNHOST_KEY_ECDSA_384
+                       : key_type == LIBSSH2_HOSTKEY_TYPE_ECDSA_521 ? LIBSSH2_KNOWNHOST_KEY_ECDSA_521
+                                                                   : LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+        libssh2_knownhost* entry = nullptr;
+        int rc = libssh2_knownhost_checkp(hosts, t.host.c_str(), t.port, key, key_len,
+                                          LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | key_bits,
+                                          &entry);
+        if (rc == LIBSSH2_KNOWNHOST_CHECK_MATCH) result.match = KnownHostsMatch::match;
+        if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
+            result.match = KnownHostsMatch::mismatch;
+            if (entry && entry->key) {
+                auto blob = base64_decode(entry->key);
+                result.recorded_fingerprint = blob ? sha256_fingerprint(*blob) : std::string(entry->key);
+            }
+        }
+    }
+    libssh2_knownhost_free(hosts);
+    return result;
+}
+
+class SshConnection final : public Connection {
+public:
+    SshConnection(std::unique_ptr<Session> session, HostKey key) : session_(std::move(session)), key_(std::move(key)) {}
+    const HostKey& host_key() const override { return key_; }
+    Result<ExecResult> exec(const std::string& command, milliseconds timeout) override;
+
+private:
+    std::unique_ptr<Session> session_;
+    HostKey key_;
+};
+
+struct ChannelGuard {
+    LIBSSH2_CHANNEL* channel = nullptr;
+    ~ChannelGuard() {
+        if (channel) libssh2_channel_free(channel);  // non-blocking: frees local state, best effort remotely
+    }
+};
+
+Result<ExecResult> SshConnection::exec(const std::string& command, milliseconds timeout) {
+    Session& s = *session_;
+    auto start = Clock::now();
+    auto deadline = start + timeout;
+    const std::string what = "command";
+    ChannelGuard guard;
+    for (;;) {
+        guard.channel = libssh2_channel_open_session(s.get());
+        if (guard.channel) break;
+        int err = libssh2_session_last_errno(s.get());
+        if (err != LIBSSH2_ERROR_EAGAIN) return std::unexpected(s.failure("cannot open a channel", err));
+        if (auto w = s.wait(deadline, what, timeout); !w) return std::unexpected(w.error());
+    }
+    LIBSSH2_CHANNEL* ch = guard.channel;
+    auto rc = s.retry([&] { return libssh2_channel_exec(ch, command.c_str()); }, deadline, what, timeout);
+    if (!rc) return std::unexpected(rc.error());
+    if (*rc < 0) return std::unexpected(s.failure("cannot start the command", *rc));
+
+    ExecResult result;
+    char buffer[32768];
+    for (;;) {
+        bool progressed = false;
+        for (int stream : {0, SSH_EXTENDED_DATA_STDERR}) {
+            std::string& sink = stream == 0 ? result.out : result.err;
+            for (;;) {
+                ssize_t n = libssh2_channel_read_ex(ch, stream, buffer, sizeof buffer);
+                if (n > 0) {
+                    sink.append(buffer, static_cast<std::size_t>(n));
+                    progressed = true;
+                    continue;
+                }
+                if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
+                    return std::unexpected(s.failure("reading command output", static_cast<int>(n)));
+                break;
+            }
+        }
+        if (libssh2_channel_eof(ch)) break;
+        if (progressed) continue;
+        if (auto w = s.wait(deadline, what, timeout); !w) return std::unexpected(w.error());
+    }
+    auto closed = s.retry([&] { return libssh2_channel_close(ch); }, deadline, what, timeout);
+    if (!closed) return std::unexpected(closed.error());
+    auto waited = s.retry([&] { return libssh2_channel_wait_closed(ch); }, deadline, what, timeout);
+    if (!waited) return std::unexpected(waited.error());
+
+    result.exit_status = libssh2_channel_get_exit_status(ch);
+    char* signal = nullptr;
+    std::size_t signal_len = 0;
+    libssh2_channel_get_exit_signal(ch, &signal, &signal_len, nullptr, nullptr, nullptr, nullptr);
+    if (signal) {
+        result.exit_signal.assign(signal, signal_len);
+        libssh2_free(s.get(), signal);
+    }
+    result.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+    return result;
+}
+
+// libssh2 1.10 signs RSA keys only with ssh-rsa (SHA-1); OpenSSH >= 8.8 refuses
+// that signature, so an RSA key fails there however correct it is.
+std::string rsa_advice(const std::string& file) {
+    return fmt::format("RSA key {} cannot log in to OpenSSH >= 8.8 with this libssh2 (1.10 signs only ssh-rsa/SHA-1, "
+                       "which such servers reject): use an ed25519 or ecdsa key (ssh-keygen -t ed25519)",
+                       file);
+}
+
+Result<void> authenticate(Session& s, const Target& t, Clock::time_point deadline, milliseconds budget) {
+    const std::string what = "authentication";
+    std::vector<std::string> notes;
+    if (t.use_agent && std::getenv("SSH_AUTH_SOCK")) {
+        if (LIBSSH2_AGENT* agent = libssh2_agent_init(s.get())) {
+            if (libssh2_agent_connect(agent) == 0 && libssh2_agent_list_identities(agent) == 0) {
+                libssh2_agent_publickey* identity = nullptr;
+                libssh2_agent_publickey* previous = nullptr;
+                while (libssh2_agent_get_identity(agent, &identity, previous) == 0) {
+                    previous = identity;
+                    auto rc = s.retry([&] { return libssh2_agent_userauth(agent, t.user.c_str(), identity); },
+                                      deadline, what, budget);
+                    if (!rc) {
+                        libssh2_agent_disconnect(agent);
+                        libssh2_agent_free(agent);
+                        return std::unexpected(rc.error());
+                    }
+                    if (*rc == 0) break;
+                }
+            } else {
+                notes.push_back("ssh-agent not usable");
+            }
+            libssh2_agent_disconnect(agent);
+            libssh2_agent_free(agent);
+            if (libssh2_userauth_authenticated(s.get())) return {};
+        }
+    }
+    bool tried_any = false;
+    for (const auto& configured : t.identity_files) {
+        std::string file = expand_home(configured);
+        PrivateKeyInfo info = inspect_private_key(file);
+        if (!info.readable) continue;
+        tried_any = true;
+        if (info.encrypted) {
+            notes.push_back(fmt::format("{} is passphrase-protected (load it into ssh-agent)", file));
+            continue;
+        }
+        auto rc = s.retry(
+            [&] {
+                return libssh2_userauth_publickey_fromfile_ex(s.get(), t.user.c_str(),
+                                                              static_cast<unsigned>(t.user.size()), nullptr,
+                                                              file.c_str(), "");
+            },
+            deadline, what, budget);
+        if (!rc) return std::unexpected(rc.error());
+        if (*rc == 0) return {};
+        if (info.type == "ssh-rsa") notes.push_back(rsa_advice(file));
+        else notes.push_back(fmt::format("{} ({}) was refused", file, info.type.empty() ? "key" : info.type));
+    }
+    if (!tried_any) notes.push_back("no usable identity file (configure ssh.identity_files or use --identity)");
+    std::string detail;
+    for (const auto& n : notes) detail += (detail.empty() ? "" : "; ") + n;
+    return fail(ErrorKind::auth, fmt::format("{}: authentication failed: {}", describe(t), detail));
+}
+
+class SshTransport final : public Transport {
+public:
+    SshTransport() {
+        // libssh2_init is not thread-safe: run it once, before any worker thread.
+        static std::once_flag once;
+        std::call_once(once, [] { libssh2_init(0); });
+    }
+
+    Result<std::unique_ptr<Connection>> connect(const Target& t, const HostKeyCheck& check,
+                                                const ConnectOptions& options) override {
+        auto deadline = Clock::now() + options.connect_timeout;
+        auto budget = options.connect_timeout;
+        auto sock = tcp_connect(t, deadline, budget);
+        if (!sock) return std::unexpected(sock.error());
+        int fd = sock->fd();
+        auto session = std::make_unique<Session>(std::move(*sock), t);
+        if (!session->get()) return fail(ErrorKind::io, "cannot allocate an SSH session");
+        LIBSSH2_SESSION* s = session->get();
+
+        // Offer the pinned key type first so the server presents the key we pinned.
+        std::string prefs = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa";
+        if (check.pinned && prefs.find(check.pinned->type) != std::string::npos)
+            prefs = check.pinned->type + "," + prefs;
+        libssh2_session_method_pref(s, LIBSSH2_METHOD_HOSTKEY, prefs.c_str());
+        libssh2_keepalive_config(s, 1, static_cast<unsigned>(std::max<long long>(1, options.keepalive.count() / 1000)));
+
+        auto handshake = session->retry([&] { return libssh2_session_handshake(s, fd); }, deadline, "SSH handshake",
+                                        budget);
+        if (!handshake) return std::unexpected(handshake.error());
+        if (*handshake != 0) return std::unexpected(session->failure("SSH handshake failed", *handshake));
+
+        std::size_t key_len = 0;
+        int key_type = 0;
+        const char* key = libssh2_session_hostkey(s, &key_len, &key_type);
+        if (!key) return std::unexpected(session->failure("no host key", 0));
+        HostKey seen = host_key_from_blob(host_key_type_name(key_type), std::string_view(key, key_len));
+        KnownHostsResult known;
+        if (!check.pinned && !check.known_hosts_path.empty())
+            known = check_known_hosts(s, check.known_hosts_path, t, key, key_len, key_type);
+        if (auto decided = decide_host_key(describe(t), seen, check, known); !decided) {
+            session->mark_broken();
+            return std::unexpected(decided.error());
+        }
+        if (auto auth = authenticate(*session, t, deadline, budget); !auth) return std::unexpected(auth.error());
+        return std::unique_ptr<Connection>(std::make_unique<SshConnection>(std::move(session), std::move(seen)));
+    }
+};
+
+}  // namespace
+
+std::string describe(const Target& t) {
+    bool v6 = t.host.find(':') != std::string::npos;
+    return fmt::format("node \"{}\" ({}@{}{}{}:{})", t.node, t.user, v6 ? "[" : "", t.host, v6 ? "]" : "", t.port);
+}
+
+std::unique_ptr<Transport> make_ssh_transport() { return std::make_unique<SshTransport>(); }
+
+}  // namespace cc

@@ -1,0 +1,58 @@
+// The seam between the use cases and the network: ops/ talks to nodes only
+// through Transport, so unit tests can script a fake one.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "ssh/host_key.hpp"
+
+namespace cc {
+
+struct Target {
+    std::string node;  // inventory name, for messages
+    std::string host;
+    int port = 22;
+    std::string user;
+    std::vector<std::string> identity_files;  // tried in order after the agent
+    bool use_agent = true;
+};
+
+struct ConnectOptions {
+    // Bounds TCP connect, banner, key exchange and authentication together.
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds keepalive{15'000};
+};
+
+struct ExecResult {
+    std::string out;
+    std::string err;
+    int exit_status = -1;
+    std::string exit_signal;  // "" unless killed by a signal ("KILL", "TERM", …)
+    std::chrono::milliseconds duration{0};
+};
+
+class Connection {
+public:
+    virtual ~Connection() = default;
+    virtual const HostKey& host_key() const = 0;
+    // Runs one shell command line; fails with ErrorKind::timeout past `timeout`.
+    virtual Result<ExecResult> exec(const std::string& command, std::chrono::milliseconds timeout) = 0;
+};
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+    virtual Result<std::unique_ptr<Connection>> connect(const Target& target, const HostKeyCheck& check,
+                                                        const ConnectOptions& options) = 0;
+};
+
+// The real one: libssh2 over TCP.
+std::unique_ptr<Transport> make_ssh_transport();
+
+// `node "gpu01" (root@10.0.0.1:22)`: how every message names a target.
+std::string describe(const Target& target);
+
+}  // namespace cc

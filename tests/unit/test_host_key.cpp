@@ -1,0 +1,80 @@
+#include <doctest/doctest.h>
+
+#include "ssh/host_key.hpp"
+#include "ssh/private_key.hpp"
+#include "temp_dir.hpp"
+
+using namespace cc;
+
+namespace {
+HostKey key(const std::string& blob) { return host_key_from_blob("ssh-ed25519", blob); }
+}  // namespace
+
+TEST_CASE("fingerprints match what ssh-keygen -lf prints") {
+    TempDir dir;
+    std::string path = dir.file("id");
+    REQUIRE(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + path).c_str()) == 0);
+    REQUIRE(std::system(("ssh-keygen -lf " + path + ".pub | cut -d' ' -f2 > " + path + ".fp").c_str()) == 0);
+    std::string pub, type, blob64, expected;
+    std::ifstream(path + ".pub") >> type >> blob64;
+    std::ifstream(path + ".fp") >> expected;
+    auto blob = base64_decode(blob64);
+    REQUIRE(blob);
+    CHECK(sha256_fingerprint(*blob) == expected);
+}
+
+TEST_CASE("base64 round trips every length") {
+    for (std::string s : {"", "a", "ab", "abc", "abcd", "abcde"}) CHECK(*base64_decode(base64_encode(s)) == s);
+    CHECK_FALSE(base64_decode("abc"));
+}
+
+TEST_CASE("a pinned key is the only key accepted, and a change names both fingerprints") {
+    HostKeyCheck check;
+    check.pinned = key("old");
+    check.accept_new = true;  // never overrides a pin
+    CHECK(decide_host_key("node \"n\"", key("old"), check, {}));
+    auto changed = decide_host_key("node \"n\"", key("new"), check, {});
+    REQUIRE_FALSE(changed);
+    CHECK(changed.error().kind == ErrorKind::host_key);
+    CHECK(changed.error().message.find(key("old").fingerprint) != std::string::npos);
+    CHECK(changed.error().message.find(key("new").fingerprint) != std::string::npos);
+    CHECK(changed.error().message.find("node rekey") != std::string::npos);
+}
+
+TEST_CASE("an unknown key is refused unless accepted, expected or in known_hosts") {
+    HostKeyCheck check;
+    auto unknown = decide_host_key("n", key("k"), check, {});
+    REQUIRE_FALSE(unknown);
+    CHECK(unknown.error().message.find("unknown host key") != std::string::npos);
+    CHECK(decide_host_key("n", key("k"), check, {KnownHostsMatch::match, ""}));
+    check.accept_new = true;
+    CHECK(decide_host_key("n", key("k"), check, {}));
+    HostKeyCheck expected;
+    expected.expected_fingerprint = key("k").fingerprint;
+    CHECK(decide_host_key("n", key("k"), expected, {}));
+    CHECK_FALSE(decide_host_key("n", key("other"), expected, {}));
+}
+
+TEST_CASE("a known_hosts mismatch is refused even with accept-new") {
+    HostKeyCheck check;
+    check.accept_new = true;
+    auto r = decide_host_key("n", key("k"), check, {KnownHostsMatch::mismatch, "SHA256:recorded"});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("SHA256:recorded") != std::string::npos);
+}
+
+TEST_CASE("private key files are recognised by type and passphrase") {
+    TempDir dir;
+    std::string path = dir.file("id_test");
+    REQUIRE(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + path).c_str()) == 0);
+    auto info = inspect_private_key(path);
+    CHECK(info.readable);
+    CHECK(info.type == "ssh-ed25519");
+    CHECK_FALSE(info.encrypted);
+    std::string locked = dir.file("id_locked");
+    REQUIRE(std::system(("ssh-keygen -q -t ecdsa -N secret -f " + locked).c_str()) == 0);
+    auto locked_info = inspect_private_key(locked);
+    CHECK(locked_info.type == "ecdsa-sha2-nistp256");
+    CHECK(locked_info.encrypted);
+    CHECK_FALSE(inspect_private_key(dir.file("missing")).readable);
+}

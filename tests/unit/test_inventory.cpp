@@ -1,0 +1,115 @@
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include "inventory/inventory.hpp"
+#include "temp_dir.hpp"
+
+using namespace cc;
+
+namespace {
+
+Node sample(const std::string& name) {
+    Node n;
+    n.name = name;
+    n.host = "10.0.0.1";
+    n.user = "root";
+    n.host_key = {"ssh-ed25519", "AAAA", "SHA256:x"};
+    n.labels = {{"rack", "a1"}};
+    n.groups = {"gpu"};
+    Facts f;
+    f.hostname = name;
+    f.gathered_at = "2026-01-01T00:00:00Z";
+    n.facts = f;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("a new inventory is created private, in a private directory") {
+    TempDir dir;
+    std::string path = dir.file("deep/er/inventory.db");
+    auto inv = Inventory::open(path);
+    REQUIRE(inv);
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    REQUIRE(::stat(dir.file("deep/er").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+}
+
+TEST_CASE("a node with labels, groups and facts round trips") {
+    TempDir dir;
+    auto inv = Inventory::open(dir.file("inv.db"));
+    REQUIRE(inv);
+    REQUIRE(inv->add_node(sample("n1")));
+    auto n = inv->get_node("n1");
+    REQUIRE(n);
+    CHECK(n->labels.at("rack") == "a1");
+    CHECK(n->groups == std::vector<std::string>{"gpu"});
+    REQUIRE(n->facts);
+    CHECK(n->facts->hostname == "n1");
+    CHECK(*inv->group_members("gpu") == std::vector<std::string>{"n1"});
+    CHECK(inv->group_members("none").error().kind == ErrorKind::not_found);
+}
+
+TEST_CASE("adding a node twice is a conflict and leaves the first intact") {
+    TempDir dir;
+    auto inv = Inventory::open(dir.file("inv.db"));
+    REQUIRE(inv->add_node(sample("n1")));
+    Node again = sample("n1");
+    again.host = "10.9.9.9";
+    auto r = inv->add_node(again);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == ErrorKind::conflict);
+    CHECK(inv->get_node("n1")->host == "10.0.0.1");
+}
+
+TEST_CASE("removing several nodes is all or nothing") {
+    TempDir dir;
+    auto inv = Inventory::open(dir.file("inv.db"));
+    REQUIRE(inv->add_node(sample("n1")));
+    REQUIRE(inv->add_node(sample("n2")));
+    auto r = inv->remove_nodes({"n1", "missing"}, false);
+    REQUIRE_FALSE(r);
+    CHECK(inv->node_names()->size() == 2);
+    REQUIRE(inv->remove_nodes({"n1", "n2"}, false));
+    CHECK(inv->node_names()->empty());
+}
+
+TEST_CASE("labels are set and removed in one transaction across nodes") {
+    TempDir dir;
+    auto inv = Inventory::open(dir.file("inv.db"));
+    REQUIRE(inv->add_node(sample("n1")));
+    REQUIRE(inv->add_node(sample("n2")));
+    LabelChange change;
+    change.set = {{"gpu", "h100"}};
+    change.remove = {"rack"};
+    REQUIRE(inv->update_labels({"n1", "n2"}, change));
+    CHECK(inv->get_node("n2")->labels == std::map<std::string, std::string>{{"gpu", "h100"}});
+}
+
+TEST_CASE("a second process sees the same inventory and reopening does not migrate again") {
+    TempDir dir;
+    {
+        auto inv = Inventory::open(dir.file("inv.db"));
+        REQUIRE(inv->add_node(sample("n1")));
+    }
+    auto again = Inventory::open(dir.file("inv.db"));
+    REQUIRE(again);
+    CHECK(again->node_names()->size() == 1);
+}
+
+TEST_CASE("garbage instead of a database is a clear inventory error") {
+    TempDir dir;
+    std::string path = dir.write("inv.db", std::string(4096, 'x'));
+    auto inv = Inventory::open(path);
+    REQUIRE_FALSE(inv);
+    CHECK(inv.error().kind == ErrorKind::inventory);
+    CHECK(inv.error().message.find(path) != std::string::npos);
+}
+
+TEST_CASE("an unwritable inventory location names the directory") {
+    auto inv = Inventory::open("/proc/clusterctl-no/inv.db");
+    REQUIRE_FALSE(inv);
+    CHECK(inv.error().message.find("/proc/clusterctl-no") != std::string::npos);
+}
