@@ -131,6 +131,7 @@ public:
     LIBSSH2_SESSION* get() const { return session_; }
     const Target& target() const { return target_; }
     void mark_broken() { healthy_ = false; }
+    void mark_established() { established_ = true; }
 
     // Waits for the socket in the direction libssh2 is blocked on; sends
     // keepalives while waiting. Returns an error on deadline or Ctrl-C.
@@ -148,8 +149,11 @@ public:
         if (p.events == 0) p.events = POLLIN;
         if (::poll(&p, 1, remaining_ms(deadline)) < 0 && errno != EINTR)
             return fail(ErrorKind::io, fmt::format("poll: {}", std::strerror(errno)));
-        int next = 0;
-        libssh2_keepalive_send(session_, &next);
+        // Keepalives are packets too: sending one mid key exchange breaks it.
+        if (established_) {
+            int next = 0;
+            libssh2_keepalive_send(session_, &next);
+        }
         return {};
     }
 
@@ -177,6 +181,7 @@ private:
     Target target_;
     LIBSSH2_SESSION* session_ = nullptr;
     bool healthy_ = true;
+    bool established_ = false;
 };
 
 KnownHostsResult check_known_hosts(LIBSSH2_SESSION* session, const std::string& path, const Target& t,
@@ -390,6 +395,7 @@ public:
             return std::unexpected(decided.error());
         }
         if (auto auth = authenticate(*session, t, deadline, budget); !auth) return std::unexpected(auth.error());
+        session->mark_established();
         return std::unique_ptr<Connection>(std::make_unique<SshConnection>(std::move(session), std::move(seen)));
     }
 };

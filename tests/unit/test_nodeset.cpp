@@ -1,0 +1,297 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/nodeset.hpp"
+
+using namespace cc;
+using Names = std::vector<std::string>;
+
+namespace {
+
+Result<Names> resolve_test_group(std::string_view group) {
+    static const std::map<std::string, Names, std::less<>> groups{
+        {"all", {"cpu1", "gpu01", "gpu02", "gpu03", "gpu04", "login"}},
+        {"gpu", {"gpu04", "gpu03", "gpu02", "gpu01"}},
+        {"bad-members", {"gpu01", "not valid"}},
+    };
+    auto it = groups.find(group);
+    if (it == groups.end()) return fail(ErrorKind::not_found, "group \"" + std::string(group) + "\" does not exist");
+    return it->second;
+}
+
+Names expand(std::string_view expr) {
+    auto names = expand_nodeset(expr, resolve_test_group);
+    REQUIRE_MESSAGE(names, expr, ": ", names.error().message);
+    return *names;
+}
+
+// The message of the invalid_input error that expr must produce.
+std::string error_of(std::string_view expr) {
+    auto names = expand_nodeset(expr, resolve_test_group);
+    REQUIRE_MESSAGE(!names, expr, " unexpectedly expanded");
+    CHECK(names.error().kind == ErrorKind::invalid_input);
+    return names.error().message;
+}
+
+Names sorted_unique(Names names) {
+    std::ranges::sort(names, natural_less);
+    names.erase(std::ranges::unique(names).begin(), names.end());
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("a plain node name expands to itself") { CHECK(expand("gpu01") == Names{"gpu01"}); }
+
+TEST_CASE("a bracket range expands with its zero padding kept") {
+    CHECK(expand("gpu[01-08]") == Names{"gpu01", "gpu02", "gpu03", "gpu04", "gpu05", "gpu06", "gpu07", "gpu08"});
+}
+
+TEST_CASE("an unpadded range grows in width as the numbers do") {
+    CHECK(expand("gpu[8-10]") == Names{"gpu8", "gpu9", "gpu10"});
+}
+
+TEST_CASE("a three-digit padding is kept across the whole range") {
+    auto names = expand("n[001-100]");
+    REQUIRE(names.size() == 100);
+    CHECK(names.front() == "n001");
+    CHECK(names[9] == "n010");
+    CHECK(names.back() == "n100");
+}
+
+TEST_CASE("bounds of different widths pad to the width of the lower bound") {
+    auto names = expand("n[01-100]");
+    REQUIRE(names.size() == 100);
+    CHECK(names.front() == "n01");
+    CHECK(names[98] == "n99");
+    CHECK(names.back() == "n100");
+    CHECK(expand("n[7-010]") == Names{"n7", "n8", "n9", "n10"});
+}
+
+TEST_CASE("a bracket list mixes ranges and single numbers") {
+    CHECK(expand("gpu[01-04,07]") == Names{"gpu01", "gpu02", "gpu03", "gpu04", "gpu07"});
+    CHECK(expand("gpu[007]") == Names{"gpu007"});
+    CHECK(expand("gpu[ 1 - 2 , 5 ]") == Names{"gpu1", "gpu2", "gpu5"});
+}
+
+TEST_CASE("a step keeps every nth number of a range") {
+    CHECK(expand("n[1-10/2]") == Names{"n1", "n3", "n5", "n7", "n9"});
+    CHECK(expand("n[01-10/3]") == Names{"n01", "n04", "n07", "n10"});
+    CHECK(expand("n[1-2/5]") == Names{"n1"});
+}
+
+TEST_CASE("several brackets expand as a cartesian product in order") {
+    CHECK(expand("r[1-2]n[1-3]") == Names{"r1n1", "r1n2", "r1n3", "r2n1", "r2n2", "r2n3"});
+}
+
+TEST_CASE("text after a bracket is kept as a suffix") {
+    CHECK(expand("gpu[1-2]-ib.lan") == Names{"gpu1-ib.lan", "gpu2-ib.lan"});
+}
+
+TEST_CASE("commas inside brackets belong to the bracket and outside make a union") {
+    CHECK(expand("gpu[1,3],cpu[2,4]") == Names{"cpu2", "cpu4", "gpu1", "gpu3"});
+}
+
+TEST_CASE("the expansion is in natural order without duplicates") {
+    CHECK(expand("gpu10,gpu2,gpu[1-3],gpu2,gpu02") == Names{"gpu1", "gpu02", "gpu2", "gpu3", "gpu10"});
+}
+
+TEST_CASE("whitespace around terms is ignored") {
+    CHECK(expand("  gpu01 ,\tgpu02 , ! gpu01 ") == Names{"gpu02"});
+}
+
+TEST_CASE("a group expands to its members and @all to every node") {
+    CHECK(expand("@gpu") == Names{"gpu01", "gpu02", "gpu03", "gpu04"});
+    CHECK(expand("@all") == Names{"cpu1", "gpu01", "gpu02", "gpu03", "gpu04", "login"});
+    CHECK(expand("@gpu,cpu1") == Names{"cpu1", "gpu01", "gpu02", "gpu03", "gpu04"});
+}
+
+TEST_CASE("an unknown group fails with the resolver's error") {
+    auto names = expand_nodeset("gpu01,@nope", resolve_test_group);
+    REQUIRE_FALSE(names);
+    CHECK(names.error().kind == ErrorKind::not_found);
+    CHECK(names.error().message == "group \"nope\" does not exist");
+}
+
+TEST_CASE("an exclusion removes its expansion wherever it appears") {
+    Names without_03{"gpu01", "gpu02", "gpu04"};
+    CHECK(expand("@gpu,!gpu03") == without_03);
+    CHECK(expand("!gpu03,@gpu") == without_03);
+    CHECK(expand("gpu[01-08],!gpu[03-04]") == Names{"gpu01", "gpu02", "gpu05", "gpu06", "gpu07", "gpu08"});
+    CHECK(expand("@all,!@gpu") == Names{"cpu1", "login"});
+    CHECK(expand("gpu3,!gpu03") == Names{"gpu3"});  // exclusion matches names, not numbers
+}
+
+TEST_CASE("an expression of only exclusions expands to no nodes") { CHECK(expand("!gpu03").empty()); }
+
+TEST_CASE("an empty expression is refused") {
+    CHECK(error_of("") == "nodeset \"\": empty expression");
+    CHECK(error_of("  ") == "nodeset \"  \": empty expression");
+}
+
+TEST_CASE("an empty term is refused with the expression named") {
+    CHECK(error_of("gpu01,,gpu02") == "nodeset \"gpu01,,gpu02\": empty term");
+    CHECK(error_of("gpu01, ") == "nodeset \"gpu01, \": empty term");
+    CHECK(error_of("gpu01,!") == "nodeset \"gpu01,!\": empty term after '!'");
+}
+
+TEST_CASE("unbalanced brackets are refused") {
+    CHECK(error_of("gpu[01-03") == "nodeset \"gpu[01-03\": unbalanced '[' without ']'");
+    CHECK(error_of("gpu01]") == "nodeset \"gpu01]\": unbalanced ']' without '['");
+    CHECK(error_of("gpu]1[") == "nodeset \"gpu]1[\": unbalanced ']' without '['");
+}
+
+TEST_CASE("nested brackets are refused") {
+    CHECK(error_of("gpu[1[2]]") == "nodeset \"gpu[1[2]]\": nested '[' is not allowed");
+}
+
+TEST_CASE("empty brackets and empty ranges are refused") {
+    CHECK(error_of("gpu[]") == "nodeset \"gpu[]\": empty brackets \"[]\"");
+    CHECK(error_of("gpu[ ]") == "nodeset \"gpu[ ]\": empty brackets \"[]\"");
+    CHECK(error_of("gpu[1,,3]") == "nodeset \"gpu[1,,3]\": empty range inside brackets");
+}
+
+TEST_CASE("a descending range is refused with the range named") {
+    CHECK(error_of("gpu[08-01]") == "nodeset \"gpu[08-01]\": range 08-01 is descending");
+}
+
+TEST_CASE("a non-numeric bound is refused with the bound named") {
+    CHECK(error_of("gpu[a-3]") == "nodeset \"gpu[a-3]\": bound \"a\" is not a number");
+    CHECK(error_of("gpu[1-x]") == "nodeset \"gpu[1-x]\": bound \"x\" is not a number");
+    CHECK(error_of("gpu[-3]") == "nodeset \"gpu[-3]\": bound \"\" is not a number");
+    CHECK(error_of("gpu[1-2-3]") == "nodeset \"gpu[1-2-3]\": bound \"2-3\" is not a number");
+    CHECK(error_of("gpu[1234567890123456789]") ==
+          "nodeset \"gpu[1234567890123456789]\": bound \"1234567890123456789\" is too large");
+}
+
+TEST_CASE("a bad step is refused with the step named") {
+    CHECK(error_of("n[1-10/0]") == "nodeset \"n[1-10/0]\": step \"0\" is not a positive number");
+    CHECK(error_of("n[1-10/x]") == "nodeset \"n[1-10/x]\": step \"x\" is not a positive number");
+    CHECK(error_of("n[1-10/]") == "nodeset \"n[1-10/]\": step \"\" is not a positive number");
+    CHECK(error_of("n[5/2]") == "nodeset \"n[5/2]\": step \"/2\" needs a range like 1-10/2");
+}
+
+TEST_CASE("a group name outside letters, digits, dot, dash and underscore is refused") {
+    CHECK(error_of("@bad$name") == "nodeset \"@bad$name\": invalid group name \"bad$name\"");
+    CHECK(error_of("@") == "nodeset \"@\": invalid group name \"\"");
+    CHECK(error_of("@gpu[1-2]") == "nodeset \"@gpu[1-2]\": invalid group name \"gpu[1-2]\"");
+}
+
+TEST_CASE("an expansion larger than 100000 names is refused") {
+    CHECK(expand("n[1-100000]").size() == 100000);
+    CHECK(error_of("n[1-100001]") == "nodeset \"n[1-100001]\": expands to more than 100000 names");
+    CHECK(error_of("r[1-1000]n[1-101]") == "nodeset \"r[1-1000]n[1-101]\": expands to more than 100000 names");
+    CHECK(error_of("n[1-60000],m[1-60000]") ==
+          "nodeset \"n[1-60000],m[1-60000]\": expands to more than 100000 names");
+    CHECK(error_of("n[1-18446744073709551]") ==
+          "nodeset \"n[1-18446744073709551]\": expands to more than 100000 names");
+}
+
+TEST_CASE("a resulting name that is not a valid node name is refused with the name") {
+    CHECK(error_of("gpu 01") == "nodeset \"gpu 01\": \"gpu 01\" is not a valid node name");
+    CHECK(error_of("-gpu[1-2]") == "nodeset \"-gpu[1-2]\": \"-gpu1\" is not a valid node name");
+    CHECK(error_of("gpu;reboot") == "nodeset \"gpu;reboot\": \"gpu;reboot\" is not a valid node name");
+    CHECK(error_of("!!gpu1") == "nodeset \"!!gpu1\": \"!gpu1\" is not a valid node name");
+    CHECK(error_of("@bad-members") == "nodeset \"@bad-members\": \"not valid\" is not a valid node name");
+    auto long_name = std::string(250, 'a') + "[1-10]";
+    CHECK(error_of(long_name).ends_with(std::string(250, 'a') + "10\" is not a valid node name"));
+}
+
+TEST_CASE("natural order compares digit runs by value") {
+    CHECK(natural_less("gpu2", "gpu10"));
+    CHECK_FALSE(natural_less("gpu10", "gpu2"));
+    CHECK(natural_less("gpu01", "gpu1"));  // same number: bytes decide, so the order stays total
+    CHECK_FALSE(natural_less("gpu1", "gpu01"));
+    CHECK(natural_less("gpu", "gpu1"));
+    CHECK(natural_less("r1n10", "r2n1"));
+    CHECK(natural_less("a9b", "a10a"));
+    CHECK_FALSE(natural_less("gpu1", "gpu1"));
+}
+
+TEST_CASE("fold gives the compact form of a list of names") {
+    CHECK(fold_nodeset({"gpu01", "gpu02", "gpu03", "gpu07", "cpu1"}) == "cpu1,gpu[01-03,07]");
+}
+
+TEST_CASE("fold sorts, removes duplicates and leaves a lone name bare") {
+    CHECK(fold_nodeset({"gpu3", "gpu1", "gpu2", "gpu1"}) == "gpu[1-3]");
+    CHECK(fold_nodeset({"gpu7"}) == "gpu7");
+    CHECK(fold_nodeset({}).empty());
+}
+
+TEST_CASE("fold leaves names without digits as they are") {
+    CHECK(fold_nodeset({"login", "gpu1", "admin"}) == "admin,gpu1,login");
+}
+
+TEST_CASE("fold groups names by prefix and suffix around the last number") {
+    CHECK(fold_nodeset({"r1n1", "r1n2", "r2n1"}) == "r1n[1-2],r2n1");
+    CHECK(fold_nodeset({"gpu1-ib", "gpu2-ib", "gpu3"}) == "gpu[1-2]-ib,gpu3");
+}
+
+TEST_CASE("fold keeps padding and does not merge names differing only in padding width") {
+    CHECK(fold_nodeset({"gpu1", "gpu01", "gpu2", "gpu02"}) == "gpu[01-02,1-2]");
+    CHECK(fold_nodeset({"n8", "n9", "n10"}) == "n[8-10]");
+    CHECK(fold_nodeset({"n098", "n099", "n100"}) == "n[098-100]");
+    CHECK(fold_nodeset({"n09", "n10", "n9"}) == "n[09-10,9]");
+}
+
+TEST_CASE("expanding a folded list gives the list back") {
+    std::vector<Names> lists{
+        {"gpu01", "gpu02", "gpu03", "gpu07", "cpu1"},
+        {"gpu1", "gpu01", "gpu2", "gpu02", "gpu10", "gpu010"},
+        {"n8", "n9", "n10", "n11", "n098", "n099", "n100", "n0"},
+        {"r1n1", "r1n2", "r2n1", "r2n2", "login", "a.b-c_d"},
+        {"x1y", "x2y", "x3z", "x4y", "x5"},
+    };
+    for (const auto& list : lists) {
+        auto folded = fold_nodeset(list);
+        CAPTURE(folded);
+        CHECK(expand(folded) == sorted_unique(list));
+    }
+}
+
+TEST_CASE("a valid node name is letters, digits, dot, dash and underscore") {
+    CHECK(is_valid_node_name("gpu01"));
+    CHECK(is_valid_node_name("a.b_c-d"));
+    CHECK(is_valid_node_name(std::string(253, 'n')));
+    CHECK_FALSE(is_valid_node_name(""));
+    CHECK_FALSE(is_valid_node_name("-x"));
+    CHECK_FALSE(is_valid_node_name("gpu 1"));
+    CHECK_FALSE(is_valid_node_name("gpu;1"));
+    CHECK_FALSE(is_valid_node_name("gpü"));
+    CHECK_FALSE(is_valid_node_name(std::string(254, 'n')));
+    CHECK(validate_node_name("gpu01").value() == "gpu01");
+}
+
+TEST_CASE("an invalid node name is refused with the name and the reason") {
+    auto error = [](std::string_view name) {
+        auto result = validate_node_name(name);
+        REQUIRE_FALSE(result);
+        CHECK(result.error().kind == ErrorKind::invalid_input);
+        return result.error().message;
+    };
+    CHECK(error("-x") == "invalid node name \"-x\": must not start with '-'");
+    CHECK(error("") == "invalid node name \"\": must not be empty");
+    CHECK(error("a b") == "invalid node name \"a b\": use letters, digits, '.', '_' or '-'");
+    CHECK(error(std::string(254, 'n')).ends_with("\": longer than 253 characters"));
+}
+
+TEST_CASE("a host is a host name, an IPv4 address or a bracketless IPv6 literal") {
+    for (auto host : {"gpu01", "gpu01.cluster.example.com", "node_7.lan", "10.0.0.7", "::1", "fe80::1%eth0",
+                      "2001:db8::42"}) {
+        CAPTURE(host);
+        CHECK(is_valid_host(host));
+    }
+}
+
+TEST_CASE("a host with a leading dash, whitespace or shell metacharacters is refused") {
+    for (auto host : {"", "-oProxyCommand=sh", "host name", "a;b", "$(reboot)", "a`b`", "a|b", "a&b", "a>b",
+                      "gpu01\n", "[::1]", "999.1.1.1", "1.2.3", "a..b", ".a", "fe80::1%", "fe80::1%e th0", "::g"}) {
+        CAPTURE(host);
+        CHECK_FALSE(is_valid_host(host));
+    }
+    CHECK_FALSE(is_valid_host(std::string(254, 'h')));
+}
