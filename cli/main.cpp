@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
     cc::cli::App ctx;
     ctx.add_global_options(app);
     cc::cli::add_node_commands(app, ctx);
+    cc::cli::add_exec_commands(app, ctx);
+    cc::cli::add_nodeset_commands(app, ctx);
     cc::cli::add_config_commands(app, ctx);
     auto* version = app.add_subcommand("version", "print the version");
     version->callback([] { std::printf("clusterctl %s\n", CLUSTERCTL_VERSION); });

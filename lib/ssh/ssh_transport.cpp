@@ -217,7 +217,8 @@ class SshConnection final : public Connection {
 public:
     SshConnection(std::unique_ptr<Session> session, HostKey key) : session_(std::move(session)), key_(std::move(key)) {}
     const HostKey& host_key() const override { return key_; }
-    Result<ExecResult> exec(const std::string& command, milliseconds timeout) override;
+    using Connection::exec;
+    Result<ExecResult> exec(const std::string& command, milliseconds timeout, const OutputSink& sink) override;
 
 private:
     std::unique_ptr<Session> session_;
@@ -231,7 +232,7 @@ struct ChannelGuard {
     }
 };
 
-Result<ExecResult> SshConnection::exec(const std::string& command, milliseconds timeout) {
+Result<ExecResult> SshConnection::exec(const std::string& command, milliseconds timeout, const OutputSink& sink) {
     Session& s = *session_;
     auto start = Clock::now();
     auto deadline = start + timeout;
@@ -254,11 +255,12 @@ Result<ExecResult> SshConnection::exec(const std::string& command, milliseconds 
     for (;;) {
         bool progressed = false;
         for (int stream : {0, SSH_EXTENDED_DATA_STDERR}) {
-            std::string& sink = stream == 0 ? result.out : result.err;
+            std::string& collected = stream == 0 ? result.out : result.err;
             for (;;) {
                 ssize_t n = libssh2_channel_read_ex(ch, stream, buffer, sizeof buffer);
                 if (n > 0) {
-                    sink.append(buffer, static_cast<std::size_t>(n));
+                    if (sink) sink(stream == 0 ? 0 : 1, std::string_view(buffer, static_cast<std::size_t>(n)));
+                    else collected.append(buffer, static_cast<std::size_t>(n));
                     progressed = true;
                     continue;
                 }

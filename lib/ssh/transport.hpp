@@ -2,6 +2,7 @@
 // through Transport, so unit tests can script a fake one.
 #pragma once
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,12 +35,20 @@ struct ExecResult {
     std::chrono::milliseconds duration{0};
 };
 
+// Receives output as it arrives (stream 0 = stdout, 1 = stderr). When given,
+// output goes only to the sink, so a large output is never held in memory.
+using OutputSink = std::function<void(int stream, std::string_view data)>;
+
 class Connection {
 public:
     virtual ~Connection() = default;
     virtual const HostKey& host_key() const = 0;
     // Runs one shell command line; fails with ErrorKind::timeout past `timeout`.
-    virtual Result<ExecResult> exec(const std::string& command, std::chrono::milliseconds timeout) = 0;
+    virtual Result<ExecResult> exec(const std::string& command, std::chrono::milliseconds timeout,
+                                    const OutputSink& sink) = 0;
+    Result<ExecResult> exec(const std::string& command, std::chrono::milliseconds timeout) {
+        return exec(command, timeout, nullptr);
+    }
 };
 
 class Transport {

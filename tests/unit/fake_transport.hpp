@@ -10,6 +10,7 @@ struct FakeHost {
     cc::HostKey key = cc::host_key_from_blob("ssh-ed25519", "fake-key");
     std::optional<cc::Error> connect_error;
     cc::ExecResult answer;
+    std::optional<cc::Error> exec_error;
 };
 
 class FakeTransport final : public cc::Transport {
@@ -33,10 +34,21 @@ private:
         FakeHost& host;
         Conn(FakeTransport& o, FakeHost& h) : owner(o), host(h) {}
         const cc::HostKey& host_key() const override { return host.key; }
-        cc::Result<cc::ExecResult> exec(const std::string& command, std::chrono::milliseconds) override {
-            std::lock_guard lock(owner.mutex_);
-            owner.commands.push_back(command);
-            return host.answer;
+        using cc::Connection::exec;
+        cc::Result<cc::ExecResult> exec(const std::string& command, std::chrono::milliseconds,
+                                        const cc::OutputSink& sink) override {
+            {
+                std::lock_guard lock(owner.mutex_);
+                owner.commands.push_back(command);
+            }
+            if (host.exec_error) return std::unexpected(*host.exec_error);
+            if (!sink) return host.answer;
+            cc::ExecResult streamed = host.answer;
+            sink(0, streamed.out);
+            sink(1, streamed.err);
+            streamed.out.clear();
+            streamed.err.clear();
+            return streamed;
         }
     };
     std::mutex mutex_;

@@ -1,0 +1,93 @@
+#include "ops/exec.hpp"
+
+#include <fmt/format.h>
+
+#include "core/interrupt.hpp"
+#include "core/shell_quote.hpp"
+#include "fanout/fanout.hpp"
+
+namespace cc {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+ExecStatus status_for(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::timeout: return ExecStatus::timeout;
+        case ErrorKind::unreachable: return ExecStatus::unreachable;
+        case ErrorKind::auth: return ExecStatus::auth;
+        case ErrorKind::host_key: return ExecStatus::host_key;
+        case ErrorKind::interrupted: return ExecStatus::interrupted;
+        default: return ExecStatus::error;
+    }
+}
+
+NodeExecOutcome run_one(OpsContext& ctx, const Node& node, const std::string& command, const ExecRequest& request) {
+    NodeExecOutcome outcome;
+    outcome.node = node.name;
+    auto start = Clock::now();
+    auto finish = [&](Result<ExecResult> ran) {
+        outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+        if (!ran) {
+            outcome.status = status_for(ran.error().kind);
+            outcome.error = ran.error().message;
+            return outcome;
+        }
+        outcome.exit_status = ran->exit_status;
+        outcome.exit_signal = ran->exit_signal;
+        outcome.status = ran->exit_status == 0 && ran->exit_signal.empty() ? ExecStatus::ok : ExecStatus::failed;
+        outcome.out = std::move(ran->out);
+        outcome.err = std::move(ran->err);
+        return outcome;
+    };
+    if (interrupt_requested()) return finish(fail(ErrorKind::interrupted, "interrupted before start"));
+    auto connection = ctx.transport.connect(target_for(ctx, node), pinned_check(node), connect_options(ctx));
+    if (!connection) return finish(std::unexpected(connection.error()));
+    OutputSink sink;
+    if (request.on_output)
+        sink = [&](int stream, std::string_view data) { request.on_output(node.name, stream, data); };
+    return finish((*connection)->exec(command, ctx.settings.command_timeout, sink));
+}
+
+}  // namespace
+
+const char* exec_status_name(ExecStatus status) {
+    switch (status) {
+        case ExecStatus::ok: return "ok";
+        case ExecStatus::failed: return "failed";
+        case ExecStatus::timeout: return "timeout";
+        case ExecStatus::unreachable: return "unreachable";
+        case ExecStatus::auth: return "auth";
+        case ExecStatus::host_key: return "host-key";
+        case ExecStatus::error: return "error";
+        case ExecStatus::interrupted: return "interrupted";
+    }
+    return "?";
+}
+
+Result<std::string> exec_command_line(const ExecRequest& request) {
+    if (request.shell) {
+        if (!request.argv.empty())
+            return fail(ErrorKind::invalid_input, "give either --shell 'LINE' or -- CMD ARGS…, not both");
+        if (request.shell->empty()) return fail(ErrorKind::invalid_input, "--shell needs a non-empty command line");
+        return *request.shell;
+    }
+    if (request.argv.empty()) return fail(ErrorKind::invalid_input, "no command given (use -- CMD ARGS…)");
+    return shell_join(request.argv);
+}
+
+Result<std::vector<NodeExecOutcome>> exec_on_nodes(OpsContext& ctx, const ExecRequest& request) {
+    auto command = exec_command_line(request);
+    if (!command) return std::unexpected(command.error());
+    auto nodes = resolve_nodes(ctx, request.nodeset);
+    if (!nodes) return std::unexpected(nodes.error());
+    std::vector<NodeExecOutcome> outcomes(nodes->size());
+    for_each_parallel(nodes->size(), ctx.settings.fanout, [&](std::size_t i) {
+        outcomes[i] = run_one(ctx, (*nodes)[i], *command, request);
+        if (request.on_done) request.on_done(outcomes[i]);
+    });
+    return outcomes;
+}
+
+}  // namespace cc
