@@ -1,57 +1,22 @@
-// libssh2 sessions in non-blocking mode on a poll loop: every step (TCP
-// connect, banner, key exchange, auth, exec) waits against one deadline, so
-// a node that accepts TCP and then stalls is cut at the connect timeout.
+// Connecting: TCP, SSH handshake, host key decision and authentication, all
+// against one deadline, so a node that accepts TCP and then stalls is cut at
+// the connect timeout.
 #include <arpa/inet.h>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
-#include <libssh2.h>
-
-#include <fmt/format.h>
 
 #include "config/paths.hpp"
-#include "core/interrupt.hpp"
 #include "ssh/private_key.hpp"
-#include "ssh/transport.hpp"
+#include "ssh/ssh_connection.hpp"
 
 namespace cc {
 
+namespace ssh {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-
-std::string seconds_text(milliseconds d) { return fmt::format("{:g}s", static_cast<double>(d.count()) / 1000.0); }
-
-int remaining_ms(Clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-    return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 250));  // wake often to see Ctrl-C
-}
-
-class Socket {
-public:
-    explicit Socket(int fd = -1) : fd_(fd) {}
-    Socket(Socket&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    Socket& operator=(Socket&& o) noexcept {
-        std::swap(fd_, o.fd_);
-        return *this;
-    }
-    ~Socket() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int fd() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 // getaddrinfo has no timeout; nodes are normally given as addresses or in
 // /etc/hosts, so a resolver stall is the one step not bounded here.
@@ -96,11 +61,6 @@ Result<Socket> tcp_connect(const Target& t, Clock::time_point deadline, millisec
     return fail(ErrorKind::unreachable, fmt::format("{}: cannot connect: {}", describe(t), last_error));
 }
 
-std::string last_error(LIBSSH2_SESSION* session) {
-    char* message = nullptr;
-    libssh2_session_last_error(session, &message, nullptr, 0);
-    return message ? message : "unknown libssh2 error";
-}
 
 const char* host_key_type_name(int type) {
     switch (type) {
@@ -114,75 +74,6 @@ const char* host_key_type_name(int type) {
     }
 }
 
-// A session with its socket and the deadline loop every call goes through.
-class Session {
-public:
-    Session(Socket sock, Target target) : sock_(std::move(sock)), target_(std::move(target)) {
-        session_ = libssh2_session_init_ex(nullptr, nullptr, nullptr, nullptr);
-        if (session_) libssh2_session_set_blocking(session_, 0);
-    }
-    Session(const Session&) = delete;
-    ~Session() {
-        if (!session_) return;
-        if (healthy_) libssh2_session_disconnect(session_, "clusterctl done");  // best effort, non-blocking
-        libssh2_session_free(session_);
-    }
-
-    LIBSSH2_SESSION* get() const { return session_; }
-    const Target& target() const { return target_; }
-    void mark_broken() { healthy_ = false; }
-    void mark_established() { established_ = true; }
-
-    // Waits for the socket in the direction libssh2 is blocked on; sends
-    // keepalives while waiting. Returns an error on deadline or Ctrl-C.
-    Result<void> wait(Clock::time_point deadline, const std::string& what, milliseconds budget) {
-        if (interrupt_requested()) return fail(ErrorKind::interrupted, "interrupted");
-        if (Clock::now() >= deadline) {
-            healthy_ = false;
-            return fail(ErrorKind::timeout, fmt::format("{}: {} timed out after {}", describe(target_), what,
-                                                        seconds_text(budget)));
-        }
-        int directions = libssh2_session_block_directions(session_);
-        pollfd p{sock_.fd(), 0, 0};
-        if (directions & LIBSSH2_SESSION_BLOCK_INBOUND) p.events |= POLLIN;
-        if (directions & LIBSSH2_SESSION_BLOCK_OUTBOUND) p.events |= POLLOUT;
-        if (p.events == 0) p.events = POLLIN;
-        if (::poll(&p, 1, remaining_ms(deadline)) < 0 && errno != EINTR)
-            return fail(ErrorKind::io, fmt::format("poll: {}", std::strerror(errno)));
-        // Keepalives are packets too: sending one mid key exchange breaks it.
-        if (established_) {
-            int next = 0;
-            libssh2_keepalive_send(session_, &next);
-        }
-        return {};
-    }
-
-    // Repeats `step` while libssh2 says EAGAIN.
-    template <class Step>
-    Result<int> retry(Step step, Clock::time_point deadline, const std::string& what, milliseconds budget) {
-        for (;;) {
-            int rc = step();
-            if (rc != LIBSSH2_ERROR_EAGAIN) return rc;
-            if (auto w = wait(deadline, what, budget); !w) return std::unexpected(w.error());
-        }
-    }
-
-    Error failure(const std::string& what, int rc) {
-        healthy_ = false;
-        ErrorKind kind = (rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_RECV ||
-                          rc == LIBSSH2_ERROR_SOCKET_SEND)
-                             ? ErrorKind::unreachable
-                             : ErrorKind::remote;
-        return {kind, fmt::format("{}: {}: {}", describe(target_), what, last_error(session_))};
-    }
-
-private:
-    Socket sock_;
-    Target target_;
-    LIBSSH2_SESSION* session_ = nullptr;
-    bool healthy_ = true;
-    bool established_ = false;
-};
 
 KnownHostsResult check_known_hosts(LIBSSH2_SESSION* session, const std::string& path, const Target& t,
                                    const char* key, std::size_t key_len, int key_type) {
@@ -210,83 +101,6 @@ KnownHostsResult check_known_hosts(LIBSSH2_SESSION* session, const std::string& 
         }
     }
     libssh2_knownhost_free(hosts);
-    return result;
-}
-
-class SshConnection final : public Connection {
-public:
-    SshConnection(std::unique_ptr<Session> session, HostKey key) : session_(std::move(session)), key_(std::move(key)) {}
-    const HostKey& host_key() const override { return key_; }
-    using Connection::exec;
-    Result<ExecResult> exec(const std::string& command, milliseconds timeout, const OutputSink& sink) override;
-
-private:
-    std::unique_ptr<Session> session_;
-    HostKey key_;
-};
-
-struct ChannelGuard {
-    LIBSSH2_CHANNEL* channel = nullptr;
-    ~ChannelGuard() {
-        if (channel) libssh2_channel_free(channel);  // non-blocking: frees local state, best effort remotely
-    }
-};
-
-Result<ExecResult> SshConnection::exec(const std::string& command, milliseconds timeout, const OutputSink& sink) {
-    Session& s = *session_;
-    auto start = Clock::now();
-    auto deadline = start + timeout;
-    const std::string what = "command";
-    ChannelGuard guard;
-    for (;;) {
-        guard.channel = libssh2_channel_open_session(s.get());
-        if (guard.channel) break;
-        int err = libssh2_session_last_errno(s.get());
-        if (err != LIBSSH2_ERROR_EAGAIN) return std::unexpected(s.failure("cannot open a channel", err));
-        if (auto w = s.wait(deadline, what, timeout); !w) return std::unexpected(w.error());
-    }
-    LIBSSH2_CHANNEL* ch = guard.channel;
-    auto rc = s.retry([&] { return libssh2_channel_exec(ch, command.c_str()); }, deadline, what, timeout);
-    if (!rc) return std::unexpected(rc.error());
-    if (*rc < 0) return std::unexpected(s.failure("cannot start the command", *rc));
-
-    ExecResult result;
-    char buffer[32768];
-    for (;;) {
-        bool progressed = false;
-        for (int stream : {0, SSH_EXTENDED_DATA_STDERR}) {
-            std::string& collected = stream == 0 ? result.out : result.err;
-            for (;;) {
-                ssize_t n = libssh2_channel_read_ex(ch, stream, buffer, sizeof buffer);
-                if (n > 0) {
-                    if (sink) sink(stream == 0 ? 0 : 1, std::string_view(buffer, static_cast<std::size_t>(n)));
-                    else collected.append(buffer, static_cast<std::size_t>(n));
-                    progressed = true;
-                    continue;
-                }
-                if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
-                    return std::unexpected(s.failure("reading command output", static_cast<int>(n)));
-                break;
-            }
-        }
-        if (libssh2_channel_eof(ch)) break;
-        if (progressed) continue;
-        if (auto w = s.wait(deadline, what, timeout); !w) return std::unexpected(w.error());
-    }
-    auto closed = s.retry([&] { return libssh2_channel_close(ch); }, deadline, what, timeout);
-    if (!closed) return std::unexpected(closed.error());
-    auto waited = s.retry([&] { return libssh2_channel_wait_closed(ch); }, deadline, what, timeout);
-    if (!waited) return std::unexpected(waited.error());
-
-    result.exit_status = libssh2_channel_get_exit_status(ch);
-    char* signal = nullptr;
-    std::size_t signal_len = 0;
-    libssh2_channel_get_exit_signal(ch, &signal, &signal_len, nullptr, nullptr, nullptr, nullptr);
-    if (signal) {
-        result.exit_signal.assign(signal, signal_len);
-        libssh2_free(s.get(), signal);
-    }
-    result.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
     return result;
 }
 
@@ -403,12 +217,13 @@ public:
 };
 
 }  // namespace
+}  // namespace ssh
 
 std::string describe(const Target& t) {
     bool v6 = t.host.find(':') != std::string::npos;
     return fmt::format("node \"{}\" ({}@{}{}{}:{})", t.node, t.user, v6 ? "[" : "", t.host, v6 ? "]" : "", t.port);
 }
 
-std::unique_ptr<Transport> make_ssh_transport() { return std::make_unique<SshTransport>(); }
+std::unique_ptr<Transport> make_ssh_transport() { return std::make_unique<ssh::SshTransport>(); }
 
 }  // namespace cc

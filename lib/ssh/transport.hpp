@@ -2,6 +2,7 @@
 // through Transport, so unit tests can script a fake one.
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -49,6 +50,16 @@ public:
     Result<ExecResult> exec(const std::string& command, std::chrono::milliseconds timeout) {
         return exec(command, timeout, nullptr);
     }
+
+    // SFTP on the same session. Transfers stream in chunks and fail with
+    // ErrorKind::timeout only when no byte moved for `idle_timeout`.
+    // put_file creates or truncates `remote_path` and sets `mode` on it.
+    virtual Result<std::uint64_t> put_file(const std::string& local_path, const std::string& remote_path,
+                                           unsigned mode, std::chrono::milliseconds idle_timeout) = 0;
+    virtual Result<std::uint64_t> get_file(const std::string& remote_path, const std::string& local_path,
+                                           std::chrono::milliseconds idle_timeout) = 0;
+    // Succeeds when the directory exists already.
+    virtual Result<void> make_dir(const std::string& remote_path, unsigned mode, std::chrono::milliseconds timeout) = 0;
 };
 
 class Transport {

@@ -50,6 +50,16 @@ private:
             streamed.err.clear();
             return streamed;
         }
+        cc::Result<std::uint64_t> put_file(const std::string&, const std::string&, unsigned,
+                                           std::chrono::milliseconds) override {
+            return cc::fail(cc::ErrorKind::remote, "file transfer is not scripted in this fake");
+        }
+        cc::Result<std::uint64_t> get_file(const std::string&, const std::string&, std::chrono::milliseconds) override {
+            return cc::fail(cc::ErrorKind::remote, "file transfer is not scripted in this fake");
+        }
+        cc::Result<void> make_dir(const std::string&, unsigned, std::chrono::milliseconds) override {
+            return cc::fail(cc::ErrorKind::remote, "file transfer is not scripted in this fake");
+        }
     };
     std::mutex mutex_;
 };

@@ -1,0 +1,187 @@
+// File transfer over SFTP on the session's own channel, streamed in chunks:
+// a file of any size costs one buffer of memory.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "ssh/ssh_connection.hpp"
+
+namespace cc::ssh {
+
+namespace {
+
+constexpr std::size_t kChunk = 256 * 1024;
+
+std::string sftp_error(LIBSSH2_SFTP* sftp) {
+    switch (libssh2_sftp_last_error(sftp)) {
+        case LIBSSH2_FX_NO_SUCH_FILE: return "no such file or directory";
+        case LIBSSH2_FX_PERMISSION_DENIED: return "permission denied";
+        case LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM: return "no space left on device";
+        case LIBSSH2_FX_QUOTA_EXCEEDED: return "quota exceeded";
+        case LIBSSH2_FX_FILE_ALREADY_EXISTS: return "file exists";
+        case LIBSSH2_FX_NOT_A_DIRECTORY: return "not a directory";
+        case LIBSSH2_FX_NO_SUCH_PATH: return "no such path";
+        default: return "SFTP failure " + std::to_string(libssh2_sftp_last_error(sftp));
+    }
+}
+
+struct HandleGuard {
+    LIBSSH2_SFTP_HANDLE* handle = nullptr;
+    ~HandleGuard() {
+        if (handle) libssh2_sftp_close_handle(handle);  // best effort in non-blocking mode
+    }
+};
+
+struct FdGuard {
+    int fd = -1;
+    ~FdGuard() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+}  // namespace
+
+SshConnection::~SshConnection() {
+    if (!sftp_) return;
+    auto deadline = Clock::now() + milliseconds(1000);
+    while (libssh2_sftp_shutdown(sftp_) == LIBSSH2_ERROR_EAGAIN)
+        if (!session_->wait(deadline, "sftp shutdown", milliseconds(1000))) break;
+}
+
+Result<LIBSSH2_SFTP*> SshConnection::sftp(Clock::time_point deadline, milliseconds budget) {
+    while (!sftp_) {
+        sftp_ = libssh2_sftp_init(session_->get());
+        if (sftp_) break;
+        int err = libssh2_session_last_errno(session_->get());
+        if (err != LIBSSH2_ERROR_EAGAIN) return std::unexpected(session_->failure("cannot start SFTP", err));
+        if (auto w = session_->wait(deadline, "SFTP start", budget); !w) return std::unexpected(w.error());
+    }
+    return sftp_;
+}
+
+Result<void> SshConnection::make_dir(const std::string& remote_path, unsigned mode, milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    auto sftp = this->sftp(deadline, timeout);
+    if (!sftp) return std::unexpected(sftp.error());
+    auto rc = session_->retry(
+        [&] {
+            return libssh2_sftp_mkdir_ex(*sftp, remote_path.data(), static_cast<unsigned>(remote_path.size()),
+                                         static_cast<long>(mode));
+        },
+        deadline, "mkdir", timeout);
+    if (!rc) return std::unexpected(rc.error());
+    if (*rc == 0) return {};
+    LIBSSH2_SFTP_ATTRIBUTES attrs{};
+    auto st = session_->retry(
+        [&] {
+            return libssh2_sftp_stat_ex(*sftp, remote_path.data(), static_cast<unsigned>(remote_path.size()),
+                                        LIBSSH2_SFTP_STAT, &attrs);
+        },
+        deadline, "stat", timeout);
+    if (st && *st == 0 && LIBSSH2_SFTP_S_ISDIR(attrs.permissions)) return {};
+    return fail(ErrorKind::remote, fmt::format("{}: cannot create directory \"{}\": {}", describe(session_->target()),
+                                               remote_path, sftp_error(*sftp)));
+}
+
+Result<std::uint64_t> SshConnection::put_file(const std::string& local_path, const std::string& remote_path,
+                                              unsigned mode, milliseconds idle_timeout) {
+    FdGuard local{::open(local_path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (local.fd < 0)
+        return fail(ErrorKind::io, fmt::format("cannot read \"{}\": {}", local_path, std::strerror(errno)));
+    auto deadline = Clock::now() + idle_timeout;
+    auto sftp = this->sftp(deadline, idle_timeout);
+    if (!sftp) return std::unexpected(sftp.error());
+    HandleGuard remote;
+    while (!remote.handle) {
+        remote.handle = libssh2_sftp_open_ex(*sftp, remote_path.data(), static_cast<unsigned>(remote_path.size()),
+                                             LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC,
+                                             static_cast<long>(mode), LIBSSH2_SFTP_OPENFILE);
+        if (remote.handle) break;
+        if (libssh2_session_last_errno(session_->get()) != LIBSSH2_ERROR_EAGAIN)
+            return fail(ErrorKind::remote, fmt::format("{}: cannot write \"{}\": {}", describe(session_->target()),
+                                                       remote_path, sftp_error(*sftp)));
+        if (auto w = session_->wait(deadline, "SFTP open", idle_timeout); !w) return std::unexpected(w.error());
+    }
+    std::vector<char> buffer(kChunk);
+    std::uint64_t total = 0;
+    for (;;) {
+        ssize_t got = ::read(local.fd, buffer.data(), buffer.size());
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return fail(ErrorKind::io, fmt::format("reading \"{}\": {}", local_path, std::strerror(errno)));
+        if (got == 0) break;
+        std::size_t sent = 0;
+        while (sent < static_cast<std::size_t>(got)) {
+            ssize_t n = libssh2_sftp_write(remote.handle, buffer.data() + sent, static_cast<std::size_t>(got) - sent);
+            if (n > 0) {
+                sent += static_cast<std::size_t>(n);
+                deadline = Clock::now() + idle_timeout;  // progress: the idle clock restarts
+                continue;
+            }
+            if (n != LIBSSH2_ERROR_EAGAIN)
+                return fail(ErrorKind::remote, fmt::format("{}: writing \"{}\": {}", describe(session_->target()),
+                                                           remote_path, sftp_error(*sftp)));
+            if (auto w = session_->wait(deadline, "SFTP write", idle_timeout); !w) return std::unexpected(w.error());
+        }
+        total += static_cast<std::uint64_t>(got);
+    }
+    // Set the mode exactly: the open() mode above is filtered by the remote umask.
+    LIBSSH2_SFTP_ATTRIBUTES attrs{};
+    attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS;
+    attrs.permissions = mode;
+    auto set = session_->retry([&] { return libssh2_sftp_fsetstat(remote.handle, &attrs); }, deadline, "SFTP chmod",
+                               idle_timeout);
+    if (!set) return std::unexpected(set.error());
+    auto closed = session_->retry([&] { return libssh2_sftp_close_handle(remote.handle); }, deadline, "SFTP close",
+                                  idle_timeout);
+    remote.handle = nullptr;
+    if (!closed) return std::unexpected(closed.error());
+    if (*closed != 0)
+        return fail(ErrorKind::remote, fmt::format("{}: closing \"{}\": {}", describe(session_->target()), remote_path,
+                                                   sftp_error(*sftp)));
+    return total;
+}
+
+Result<std::uint64_t> SshConnection::get_file(const std::string& remote_path, const std::string& local_path,
+                                              milliseconds idle_timeout) {
+    auto deadline = Clock::now() + idle_timeout;
+    auto sftp = this->sftp(deadline, idle_timeout);
+    if (!sftp) return std::unexpected(sftp.error());
+    HandleGuard remote;
+    while (!remote.handle) {
+        remote.handle = libssh2_sftp_open_ex(*sftp, remote_path.data(), static_cast<unsigned>(remote_path.size()),
+                                             LIBSSH2_FXF_READ, 0, LIBSSH2_SFTP_OPENFILE);
+        if (remote.handle) break;
+        if (libssh2_session_last_errno(session_->get()) != LIBSSH2_ERROR_EAGAIN)
+            return fail(ErrorKind::remote, fmt::format("{}: cannot read \"{}\": {}", describe(session_->target()),
+                                                       remote_path, sftp_error(*sftp)));
+        if (auto w = session_->wait(deadline, "SFTP open", idle_timeout); !w) return std::unexpected(w.error());
+    }
+    FdGuard local{::open(local_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+    if (local.fd < 0)
+        return fail(ErrorKind::io, fmt::format("cannot write \"{}\": {}", local_path, std::strerror(errno)));
+    std::vector<char> buffer(kChunk);
+    std::uint64_t total = 0;
+    for (;;) {
+        ssize_t n = libssh2_sftp_read(remote.handle, buffer.data(), buffer.size());
+        if (n == 0) break;
+        if (n == LIBSSH2_ERROR_EAGAIN) {
+            if (auto w = session_->wait(deadline, "SFTP read", idle_timeout); !w) return std::unexpected(w.error());
+            continue;
+        }
+        if (n < 0)
+            return fail(ErrorKind::remote, fmt::format("{}: reading \"{}\": {}", describe(session_->target()),
+                                                       remote_path, sftp_error(*sftp)));
+        deadline = Clock::now() + idle_timeout;
+        for (ssize_t written = 0; written < n;) {
+            ssize_t w = ::write(local.fd, buffer.data() + written, static_cast<std::size_t>(n - written));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) return fail(ErrorKind::io, fmt::format("writing \"{}\": {}", local_path, std::strerror(errno)));
+            written += w;
+        }
+        total += static_cast<std::uint64_t>(n);
+    }
+    if (::fsync(local.fd) != 0)
+        return fail(ErrorKind::io, fmt::format("writing \"{}\": {}", local_path, std::strerror(errno)));
+    return total;
+}
+
+}  // namespace cc::ssh
