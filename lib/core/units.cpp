@@ -14,7 +14,8 @@ namespace {
 __extension__ using uint128 = unsigned __int128;
 
 constexpr char duration_hint[] = "expected a number with unit ms, s, m, h or d, e.g. 30s, 1.5s, 500ms, 2h30m";
-constexpr char size_hint[] = "expected a number with unit K, M, G, T or P (optionally followed by B or iB), e.g. 512M, 1.5G";
+constexpr char size_hint[] =
+    "expected a number with unit K, M, G, T, P or E (optionally followed by B or iB), e.g. 512M, 1.5G";
 
 struct Unit {
     std::string_view name;
@@ -97,7 +98,7 @@ std::optional<std::uint64_t> size_factor(std::string_view unit) {
     std::string lower;
     for (char c : unit) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     if (lower.empty() || lower == "b") return 1;
-    auto power = std::string_view("kmgtp").find(lower.front());
+    auto power = std::string_view("kmgtpe").find(lower.front());
     auto rest = std::string_view(lower).substr(1);
     if (power == std::string_view::npos || !(rest.empty() || rest == "b" || rest == "ib")) return std::nullopt;
     return std::uint64_t{1} << (10 * (power + 1));
@@ -133,6 +134,7 @@ std::string format_duration(std::chrono::milliseconds d) {
     std::uint64_t left = count < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(count)
                                    : static_cast<std::uint64_t>(count);
     std::string text = count < 0 ? "-" : "";
+    // Days, hours, minutes as whole parts; what is left is written as decimal seconds or ms.
     for (const auto& unit : {duration_units[4], duration_units[3], duration_units[2]}) {
         if (left >= unit.factor) text += fmt::format("{}{}", left / unit.factor, unit.name);
         left %= unit.factor;
@@ -146,7 +148,7 @@ std::string format_duration(std::chrono::milliseconds d) {
     } else if (millis > 0) {
         text += fmt::format("{}ms", millis);
     }
-    return text == "" || text == "-" ? "0s" : text;
+    return text.empty() || text == "-" ? "0s" : text;
 }
 
 Result<std::uint64_t> parse_size(std::string_view text) {

@@ -18,7 +18,7 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 // "1.5s", "5m", "2h30m", "250ms", "0s".
 std::string format_duration(std::chrono::milliseconds d);
 
-// Bytes: "128G", "512M", "1.5T", "100", "64KiB", "2GB", "1.5 GiB". K/M/G/T/P
+// Bytes: "128G", "512M", "1.5T", "100", "64KiB", "2GB", "1.5 GiB". K/M/G/T/P/E
 // with an optional B or iB, case-insensitive, all binary (1024) as docker and
 // podman read them. Fractions of a unit round down; a bare byte count must be whole.
 Result<std::uint64_t> parse_size(std::string_view text);

@@ -12,7 +12,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-ExecStatus status_for(ErrorKind kind) {
+}  // namespace
+
+ExecStatus exec_status_for(ErrorKind kind) {
     switch (kind) {
         case ErrorKind::timeout: return ExecStatus::timeout;
         case ErrorKind::unreachable: return ExecStatus::unreachable;
@@ -23,6 +25,8 @@ ExecStatus status_for(ErrorKind kind) {
     }
 }
 
+namespace {
+
 NodeExecOutcome run_one(OpsContext& ctx, const Node& node, const std::string& command, const ExecRequest& request) {
     NodeExecOutcome outcome;
     outcome.node = node.name;
@@ -30,7 +34,7 @@ NodeExecOutcome run_one(OpsContext& ctx, const Node& node, const std::string& co
     auto finish = [&](Result<ExecResult> ran) {
         outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
         if (!ran) {
-            outcome.status = status_for(ran.error().kind);
+            outcome.status = exec_status_for(ran.error().kind);
             outcome.error = ran.error().message;
             return outcome;
         }

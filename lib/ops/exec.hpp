@@ -24,6 +24,8 @@ struct ExecRequest {
 
 enum class ExecStatus { ok, failed, timeout, unreachable, auth, host_key, error, interrupted };
 const char* exec_status_name(ExecStatus status);
+// How a failure to reach or finish on a node is reported.
+ExecStatus exec_status_for(ErrorKind kind);
 
 struct NodeExecOutcome {
     std::string node;

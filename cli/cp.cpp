@@ -1,0 +1,64 @@
+// `clusterctl cp SRC NODESET:DST` and `clusterctl cp NODESET:SRC DIR/`.
+#include <fmt/format.h>
+
+#include "app.hpp"
+#include "core/nodeset.hpp"
+#include "core/units.hpp"
+#include "exit_codes.hpp"
+#include "ops/copy.hpp"
+
+namespace cc::cli {
+
+void add_cp_commands(CLI::App& app, App& ctx) {
+    struct Options {
+        std::string source, destination;
+    };
+    auto opts = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("cp", "copy a file or directory to nodes, or a file from nodes into DIR/<node>/");
+    cmd->add_option("source", opts->source, "LOCAL_PATH or NODESET:PATH")->required();
+    cmd->add_option("destination", opts->destination, "NODESET:PATH or LOCAL_DIR")->required();
+    cmd->callback([&ctx, opts] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            CopyRequest request{parse_copy_spec(opts->source), parse_copy_spec(opts->destination)};
+            auto outcomes = copy_files(**ops, request);
+            if (!outcomes) return std::unexpected(outcomes.error());
+            const Printer& p = ctx.printer();
+            std::size_t failed = 0;
+            bool interrupted = false;
+            for (const auto& o : *outcomes) {
+                failed += o.status == ExecStatus::ok ? 0 : 1;
+                interrupted = interrupted || o.status == ExecStatus::interrupted;
+            }
+            if (p.format == Format::json) {
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto& o : *outcomes)
+                    out.push_back({{"node", o.node},
+                                   {"status", exec_status_name(o.status)},
+                                   {"bytes", o.bytes},
+                                   {"files", o.files},
+                                   {"local_path", o.local_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.local_path)},
+                                   {"error", o.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.error)},
+                                   {"duration_ms", o.duration.count()}});
+                p.json(out);
+            } else {
+                std::vector<Column<NodeCopyOutcome>> columns = {
+                    {"NODE", false, [](const NodeCopyOutcome& o) { return o.node; }},
+                    {"STATUS", false, [](const NodeCopyOutcome& o) { return std::string(exec_status_name(o.status)); },
+                     [](const NodeCopyOutcome& o) { return o.status == ExecStatus::ok ? Style::good : Style::bad; }},
+                    {"FILES", false, [](const NodeCopyOutcome& o) { return std::to_string(o.files); }},
+                    {"BYTES", false, [](const NodeCopyOutcome& o) { return format_bytes(o.bytes); }},
+                    {"DETAIL", false, [](const NodeCopyOutcome& o) {
+                         return o.status == ExecStatus::ok ? (o.local_path.empty() ? "-" : o.local_path) : o.error;
+                     }}};
+                p.rows(*outcomes, columns);
+            }
+            p.note(fmt::format("{} copied, {} failed", outcomes->size() - failed, failed));
+            if (interrupted) return kExitInterrupted;
+            return failed ? kExitPartial : kExitOk;
+        });
+    });
+}
+
+}  // namespace cc::cli
