@@ -22,6 +22,8 @@ public:
 
 private:
     Result<LIBSSH2_SFTP*> sftp(Clock::time_point deadline, milliseconds budget);
+    Result<LIBSSH2_SFTP_HANDLE*> open_remote(LIBSSH2_SFTP* sftp, const std::string& path, unsigned long flags,
+                                             unsigned mode, Clock::time_point deadline, milliseconds budget);
     std::unique_ptr<Session> session_;
     HostKey key_;
     LIBSSH2_SFTP* sftp_ = nullptr;

@@ -58,6 +58,19 @@ Result<LIBSSH2_SFTP*> SshConnection::sftp(Clock::time_point deadline, millisecon
     return sftp_;
 }
 
+Result<LIBSSH2_SFTP_HANDLE*> SshConnection::open_remote(LIBSSH2_SFTP* sftp, const std::string& path, unsigned long flags,
+                                                      unsigned mode, Clock::time_point deadline, milliseconds budget) {
+    for (;;) {
+        LIBSSH2_SFTP_HANDLE* handle = libssh2_sftp_open_ex(sftp, path.data(), static_cast<unsigned>(path.size()), flags,
+                                                           static_cast<long>(mode), LIBSSH2_SFTP_OPENFILE);
+        if (handle) return handle;
+        if (libssh2_session_last_errno(session_->get()) != LIBSSH2_ERROR_EAGAIN)
+            return fail(ErrorKind::remote, fmt::format("{}: cannot open \"{}\": {}", describe(session_->target()),
+                                                       path, sftp_error(sftp)));
+        if (auto w = session_->wait(deadline, "SFTP open", budget); !w) return std::unexpected(w.error());
+    }
+}
+
 Result<void> SshConnection::make_dir(const std::string& remote_path, unsigned mode, milliseconds timeout) {
     auto deadline = Clock::now() + timeout;
     auto sftp = this->sftp(deadline, timeout);
@@ -91,16 +104,10 @@ Result<std::uint64_t> SshConnection::put_file(const std::string& local_path, con
     auto sftp = this->sftp(deadline, idle_timeout);
     if (!sftp) return std::unexpected(sftp.error());
     HandleGuard remote;
-    while (!remote.handle) {
-        remote.handle = libssh2_sftp_open_ex(*sftp, remote_path.data(), static_cast<unsigned>(remote_path.size()),
-                                             LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC,
-                                             static_cast<long>(mode), LIBSSH2_SFTP_OPENFILE);
-        if (remote.handle) break;
-        if (libssh2_session_last_errno(session_->get()) != LIBSSH2_ERROR_EAGAIN)
-            return fail(ErrorKind::remote, fmt::format("{}: cannot write \"{}\": {}", describe(session_->target()),
-                                                       remote_path, sftp_error(*sftp)));
-        if (auto w = session_->wait(deadline, "SFTP open", idle_timeout); !w) return std::unexpected(w.error());
-    }
+    auto opened = open_remote(*sftp, remote_path, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, mode,
+                              deadline, idle_timeout);
+    if (!opened) return std::unexpected(opened.error());
+    remote.handle = *opened;
     std::vector<char> buffer(kChunk);
     std::uint64_t total = 0;
     for (;;) {
@@ -146,15 +153,9 @@ Result<std::uint64_t> SshConnection::get_file(const std::string& remote_path, co
     auto sftp = this->sftp(deadline, idle_timeout);
     if (!sftp) return std::unexpected(sftp.error());
     HandleGuard remote;
-    while (!remote.handle) {
-        remote.handle = libssh2_sftp_open_ex(*sftp, remote_path.data(), static_cast<unsigned>(remote_path.size()),
-                                             LIBSSH2_FXF_READ, 0, LIBSSH2_SFTP_OPENFILE);
-        if (remote.handle) break;
-        if (libssh2_session_last_errno(session_->get()) != LIBSSH2_ERROR_EAGAIN)
-            return fail(ErrorKind::remote, fmt::format("{}: cannot read \"{}\": {}", describe(session_->target()),
-                                                       remote_path, sftp_error(*sftp)));
-        if (auto w = session_->wait(deadline, "SFTP open", idle_timeout); !w) return std::unexpected(w.error());
-    }
+    auto opened = open_remote(*sftp, remote_path, LIBSSH2_FXF_READ, 0, deadline, idle_timeout);
+    if (!opened) return std::unexpected(opened.error());
+    remote.handle = *opened;
     FdGuard local{::open(local_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
     if (local.fd < 0)
         return fail(ErrorKind::io, fmt::format("cannot write \"{}\": {}", local_path, std::strerror(errno)));
