@@ -107,6 +107,21 @@ class Exec(ClusterTestCase):
         self.assertEqual(sum(len(l) - len(self.names[0]) - 2 for l in lines), 10485760)
         self.assertTrue(all(l.startswith(self.names[0].encode() + b": ") for l in lines))
 
+    def test_ctrl_c_stops_every_node_and_exits_130(self):
+        import signal
+        import time
+        cmd = [BIN, "--inventory", self.inventory, "--config", self.config, "exec", "@all", "-o", "json", "--",
+               "sleep", "30"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env())
+        time.sleep(1.5)
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertLess(time.monotonic() - start, 1.5)
+        import json
+        self.assertEqual({o["status"] for o in json.loads(out)}, {"interrupted"})
+
     def test_unknown_node_and_missing_command_are_usage_level_errors(self):
         r = self.run_ctl("exec", "nosuch", "--", "true")
         self.assertEqual(r.rc, 1)
