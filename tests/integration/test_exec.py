@@ -18,7 +18,7 @@ class Exec(ClusterTestCase):
         self.all = f"{self.names[0][:-2]}[01-{len(self.names):02d}]"
 
     def outcomes(self, *args, rc=0, **kw):
-        r = self.run_ctl("exec", *args, "-o", "json", **kw)
+        r = self.run_ctl("-o", "json", "exec", *args, **kw)
         self.assertEqual(r.rc, rc, repr(r))
         return {o["node"]: o for o in r.json()}, r
 
