@@ -182,7 +182,7 @@ class NodeQueries(ClusterTestCase):
         self.sql("UPDATE nodes SET host = ? WHERE name = 'node02'", self.cluster["unreachable_addr"])
         r = self.run_ctl("node", "check", "@all", "--connect-timeout", "2", "-o", "json")
         self.assertEqual(r.rc, 3, repr(r))
-        self.assertLess(r.seconds, 4.0)
+        self.assertLess(r.seconds, 4.5)  # 2 s deadline + process start under load
         by_node = {x["node"]: x for x in r.json()}
         self.assertTrue(by_node["node01"]["healthy"])
         self.assertFalse(by_node["node02"]["healthy"])
