@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <libssh2.h>
@@ -61,13 +62,30 @@ public:
     Session(const Session&) = delete;
     ~Session() {
         if (!session_) return;
-        if (healthy_) libssh2_session_disconnect(session_, "clusterctl done");  // best effort, non-blocking
+        // Non-blocking libssh2_session_free may answer EAGAIN and free nothing:
+        // tear down in blocking mode, bounded by a short session timeout.
+        // A broken session (deadline passed mid-exchange) gets its socket shut
+        // first: libssh2 then frees open channels without waiting for the peer.
+        if (!healthy_) ::shutdown(sock_.fd(), SHUT_RDWR);
+        briefly_blocking();
+        if (healthy_) libssh2_session_disconnect(session_, "clusterctl done");
         libssh2_session_free(session_);
+    }
+
+    // Blocking mode with a short bound, for teardown calls that must finish.
+    void briefly_blocking() {
+        libssh2_session_set_timeout(session_, 500);
+        libssh2_session_set_blocking(session_, 1);
+    }
+    void non_blocking() {
+        libssh2_session_set_blocking(session_, 0);
+        libssh2_session_set_timeout(session_, 0);
     }
 
     LIBSSH2_SESSION* get() const { return session_; }
     const Target& target() const { return target_; }
     void mark_broken() { healthy_ = false; }
+    bool healthy() const { return healthy_; }
     void mark_established() { established_ = true; }
 
     // Waits for the socket in the direction libssh2 is blocked on; sends

@@ -3,9 +3,15 @@
 namespace cc::ssh {
 
 struct ChannelGuard {
+    Session& session;
     LIBSSH2_CHANNEL* channel = nullptr;
     ~ChannelGuard() {
-        if (channel) libssh2_channel_free(channel);  // non-blocking: frees local state, best effort remotely
+        // On a broken session the peer may never answer a close; the session's
+        // own teardown frees the channel after shutting the socket.
+        if (!channel || !session.healthy()) return;
+        session.briefly_blocking();  // a non-blocking free may answer EAGAIN and leak the channel
+        libssh2_channel_free(channel);
+        session.non_blocking();
     }
 };
 
@@ -14,7 +20,7 @@ Result<ExecResult> SshConnection::exec(const std::string& command, milliseconds 
     auto start = Clock::now();
     auto deadline = start + timeout;
     const std::string what = "command";
-    ChannelGuard guard;
+    ChannelGuard guard{s};
     for (;;) {
         guard.channel = libssh2_channel_open_session(s.get());
         if (guard.channel) break;

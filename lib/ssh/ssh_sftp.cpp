@@ -24,10 +24,15 @@ std::string sftp_error(LIBSSH2_SFTP* sftp) {
     }
 }
 
+// Closes a handle left open by an error path (blocking, bounded: see Session).
 struct HandleGuard {
+    Session& session;
     LIBSSH2_SFTP_HANDLE* handle = nullptr;
     ~HandleGuard() {
-        if (handle) libssh2_sftp_close_handle(handle);  // best effort in non-blocking mode
+        if (!handle || !session.healthy()) return;  // freed with the session
+        session.briefly_blocking();
+        libssh2_sftp_close_handle(handle);
+        session.non_blocking();
     }
 };
 
@@ -42,9 +47,9 @@ struct FdGuard {
 
 SshConnection::~SshConnection() {
     if (!sftp_) return;
-    auto deadline = Clock::now() + milliseconds(1000);
-    while (libssh2_sftp_shutdown(sftp_) == LIBSSH2_ERROR_EAGAIN)
-        if (!session_->wait(deadline, "sftp shutdown", milliseconds(1000))) break;
+    if (!session_->healthy()) return;  // the session's teardown frees it
+    session_->briefly_blocking();  // a non-blocking shutdown may answer EAGAIN and leak
+    libssh2_sftp_shutdown(sftp_);
 }
 
 Result<LIBSSH2_SFTP*> SshConnection::sftp(Clock::time_point deadline, milliseconds budget) {
@@ -103,7 +108,7 @@ Result<std::uint64_t> SshConnection::put_file(const std::string& local_path, con
     auto deadline = Clock::now() + idle_timeout;
     auto sftp = this->sftp(deadline, idle_timeout);
     if (!sftp) return std::unexpected(sftp.error());
-    HandleGuard remote;
+    HandleGuard remote{*session_};
     auto opened = open_remote(*sftp, remote_path, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, mode,
                               deadline, idle_timeout);
     if (!opened) return std::unexpected(opened.error());
@@ -152,7 +157,7 @@ Result<std::uint64_t> SshConnection::get_file(const std::string& remote_path, co
     auto deadline = Clock::now() + idle_timeout;
     auto sftp = this->sftp(deadline, idle_timeout);
     if (!sftp) return std::unexpected(sftp.error());
-    HandleGuard remote;
+    HandleGuard remote{*session_};
     auto opened = open_remote(*sftp, remote_path, LIBSSH2_FXF_READ, 0, deadline, idle_timeout);
     if (!opened) return std::unexpected(opened.error());
     remote.handle = *opened;
