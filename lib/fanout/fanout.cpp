@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
+#include <pthread.h>
 #include <thread>
 #include <vector>
 
@@ -16,6 +18,11 @@ void for_each_parallel(std::size_t count, int width, const std::function<void(st
     }
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
+        // Signals go to the main thread only: a Ctrl-C landing in a worker
+        // would turn its libssh2 recv() into EINTR, reported as a dead link.
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, nullptr);
         for (std::size_t i; (i = next.fetch_add(1)) < count;) work(i);
     };
     std::vector<std::jthread> pool;
