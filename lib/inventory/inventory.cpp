@@ -205,6 +205,18 @@ Result<int> Inventory::instance_count(const std::string& node) {
     return static_cast<int>(stmt->integer(0));
 }
 
+Result<std::vector<InstanceRecord>> Inventory::list_instances() {
+    auto stmt = sql::Statement::prepare(db_, "SELECT name, node, image, owner FROM instances ORDER BY node, name");
+    if (!stmt) return pass(stmt);
+    std::vector<InstanceRecord> out;
+    for (;;) {
+        auto row = stmt->step();
+        if (!row) return pass(row);
+        if (!*row) return out;
+        out.push_back({stmt->text(0), stmt->text(1), stmt->text(2), stmt->text(3)});
+    }
+}
+
 Result<void> Inventory::remove_nodes(const std::vector<std::string>& names, bool force) {
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return pass(tx);

@@ -38,6 +38,7 @@ public:
     Result<void> update_labels(const std::vector<std::string>& names, const LabelChange& change);
     Result<void> update_host_key(const std::string& name, const HostKey& key);
     Result<int> instance_count(const std::string& node);
+    Result<std::vector<InstanceRecord>> list_instances();
 
     int schema_version() const { return kInventorySchemaVersion; }
     const std::string& path() const { return db_.path(); }

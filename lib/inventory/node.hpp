@@ -28,4 +28,12 @@ struct Node {
     std::string created_at;
 };
 
+// A container clusterctl started for a user; its container name is `name`.
+struct InstanceRecord {
+    std::string name;
+    std::string node;
+    std::string image;
+    std::string owner;
+};
+
 }  // namespace cc

@@ -1,0 +1,49 @@
+// `gpu status|ps|free`: every node's GPUs and the processes on them, joined
+// with the inventory so each GPU says who holds it.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gpu/node_gpu.hpp"
+#include "ops/context.hpp"
+#include "ops/exec.hpp"
+
+namespace cc {
+
+struct GpuProcess {
+    int pid = 0;
+    std::optional<std::uint64_t> used_memory_mib;
+    std::string process_name;
+    std::string user;            // unix user on the node
+    std::string container_id;    // runtime id, from the pid's cgroup
+    std::string container_name;
+    std::string runtime;
+    std::string instance;        // when the container is one of ours
+    std::string owner;
+};
+
+struct GpuView {
+    GpuSample sample;
+    std::vector<GpuProcess> processes;
+    std::string holder;  // instance (owner), else container, else user; "" when idle
+};
+
+enum class NodeGpuState { ok, no_gpu, no_driver, driver_error, unreachable };
+const char* node_gpu_state_name(NodeGpuState state);
+
+struct NodeGpuStatus {
+    std::string node;
+    NodeGpuState state = NodeGpuState::unreachable;
+    std::string vendor;
+    std::string error;
+    ExecStatus reach = ExecStatus::ok;  // how contacting the node went
+    std::vector<GpuView> gpus;
+};
+
+Result<std::vector<NodeGpuStatus>> gpu_status(OpsContext& ctx, const std::string& nodeset);
+
+// The join, pure for unit tests: one node's raw report plus the inventory's instances.
+std::vector<GpuView> join_gpu_report(const NodeGpuReport& report, const std::vector<InstanceRecord>& instances);
+
+}  // namespace cc

@@ -1,0 +1,142 @@
+"""gpu status / ps / free against GPU nodes whose nvidia-smi replays real
+captures, with the process list pointed at real PIDs inside real podman
+containers, so pid -> cgroup -> container -> instance is resolved for real."""
+import os
+import unittest
+
+from clusterlib import ClusterTestCase, require_cluster
+
+require_cluster()
+
+
+class Gpu(ClusterTestCase):
+    def setUp(self):
+        super().setUp()
+        gpu_nodes = [n for n in self.cluster["nodes"] if n["gpu"]]
+        if not gpu_nodes:
+            self.skipTest("cluster has no GPU node")
+        self.gpu = gpu_nodes[0]
+        self.cpu = next(n for n in self.cluster["nodes"] if not n["gpu"])
+        self.add(self.gpu["name"])
+        self.add(self.cpu["name"])
+        self.bin = os.path.join(self.gpu["dir"], "bin")
+        self.cleanup = []
+
+    def tearDown(self):
+        for undo in reversed(self.cleanup):
+            undo()
+        super().tearDown()
+
+    def status(self, rc=0):
+        r = self.run_ctl("-o", "json", "gpu", "status")
+        self.assertEqual(r.rc, rc, repr(r))
+        return {n["node"]: n for n in r.json()}
+
+    def on_gpu_node(self, line):
+        r = self.ok("-o", "json", "exec", self.gpu["name"], "--shell", line).json()[0]
+        return r["stdout"].strip()
+
+    def write_bin_file(self, name, text):
+        path = os.path.join(self.bin, name)
+        with open(path, "w") as f:
+            f.write(text)
+        self.cleanup.append(lambda: os.path.exists(path) and os.unlink(path))
+
+    def test_status_reports_every_gpu_and_nodes_without_a_driver(self):
+        nodes = self.status()
+        cpu = nodes[self.cpu["name"]]
+        self.assertEqual(cpu["state"], "no-driver")
+        self.assertEqual(cpu["gpus"], [])
+        gpu = nodes[self.gpu["name"]]
+        self.assertEqual(gpu["state"], "ok")
+        self.assertEqual(gpu["vendor"], "nvidia")
+        first = gpu["gpus"][0]
+        for key in ("index", "uuid", "name", "utilization_gpu", "memory_used_mib", "memory_total_mib",
+                    "temperature_c", "power_draw_w", "power_limit_w", "processes"):
+            self.assertIn(key, first)
+        self.assertRegex(first["uuid"], r"^GPU-")
+        self.assertGreater(first["memory_total_mib"], 0)
+        facts = self.ok("node", "show", self.gpu["name"], "-o", "json").json()["facts"]
+        self.assertEqual([g["uuid"] for g in gpu["gpus"]], [g["uuid"] for g in facts["gpus"]])
+
+    def test_ps_resolves_real_pids_to_container_instance_and_owner(self):
+        name = "train-gpu-test"
+        self.on_gpu_node(f"podman rm -f -t 0 {name} >/dev/null 2>&1; "
+                         f"podman run -d --name {name} localhost/busybox:latest sleep 600 >/dev/null")
+        self.cleanup.append(lambda: self.on_gpu_node(f"podman rm -f -t 0 {name} >/dev/null 2>&1; true"))
+        pid = int(self.on_gpu_node(f"podman inspect -f '{{{{.State.Pid}}}}' {name}"))
+        container_id = self.on_gpu_node(f"podman inspect -f '{{{{.Id}}}}' {name}")
+        bare_pid = int(self.on_gpu_node("sleep 600 >/dev/null 2>&1 & echo $!"))
+        self.cleanup.append(lambda: self.on_gpu_node(f"kill {bare_pid}; true"))
+        uuid = self.status()[self.gpu["name"]]["gpus"][0]["uuid"]
+        self.write_bin_file("nvidia-smi.processes",
+                            "gpu_uuid,pid,process_name,used_gpu_memory [MiB]\n"
+                            f"{uuid},{pid},python3,20480\n{uuid},{bare_pid},sleep,512\n")
+        self.sql("INSERT INTO instances (name, node, image, owner) VALUES (?, ?, 'busybox', 'alice')",
+                 name, self.gpu["name"])
+
+        procs = {p["pid"]: p for p in self.ok("-o", "json", "gpu", "ps").json()}
+        self.assertEqual(set(procs), {pid, bare_pid})
+        p = procs[pid]
+        self.assertEqual((p["node"], p["gpu_uuid"], p["used_memory_mib"]), (self.gpu["name"], uuid, 20480))
+        self.assertEqual(p["container_id"], container_id)
+        self.assertEqual(p["container_name"], name)
+        self.assertEqual((p["instance"], p["owner"]), (name, "alice"))
+        self.assertEqual(p["user"], "root")
+        bare = procs[bare_pid]
+        self.assertEqual((bare["container_id"], bare["instance"], bare["user"]), ("", "", "root"))
+
+        holder = self.status()[self.gpu["name"]]["gpus"][0]["holder"]
+        self.assertIn(f"{name} (alice)", holder)
+        table = self.ok("gpu", "ps").out
+        self.assertIn("alice", table)
+        free = self.ok("-o", "json", "gpu", "free").json()
+        self.assertNotIn(uuid, [g["uuid"] for g in free])
+
+    def test_free_lists_idle_gpus_and_honours_min_memory(self):
+        self.write_bin_file("nvidia-smi.processes", "gpu_uuid,pid,process_name,used_gpu_memory [MiB]\n")
+        free = self.ok("-o", "json", "gpu", "free").json()
+        self.assertGreaterEqual(len(free), 1)
+        self.assertTrue(all(g["node"] == self.gpu["name"] for g in free))
+        self.assertEqual(self.ok("-o", "json", "gpu", "free", "--min-memory", "100T").json(), [])
+        r = self.run_ctl("gpu", "free", "--min-memory", "lots")
+        self.assertEqual(r.rc, 1)
+        self.assertIn('"lots"', r.err)
+
+    def test_a_failing_nvidia_smi_is_reported_with_its_reason_and_exit_3(self):
+        capture = os.path.join(self.bin, "nvidia-smi.capture")
+        with open(capture) as f:
+            saved = f.read()
+        def restore():
+            with open(capture, "w") as f:
+                f.write(saved)
+        self.cleanup.append(restore)
+        with open(capture, "w") as f:
+            f.write("/nonexistent/capture.txt\n")
+        nodes = self.status(rc=3)
+        gpu = nodes[self.gpu["name"]]
+        self.assertEqual(gpu["state"], "driver-error")
+        self.assertTrue(gpu["error"])
+        self.assertEqual(nodes[self.cpu["name"]]["state"], "no-driver")
+
+    def test_status_table_and_watch_without_a_terminal_repeat_plain_blocks(self):
+        table = self.ok("gpu", "status").out.splitlines()
+        self.assertTrue(table[0].startswith("NODE"))
+        self.assertIn("(no-driver)", "\n".join(table))
+        import signal
+        import subprocess
+        import time
+        from clusterlib import BIN
+        proc = subprocess.Popen([BIN, "--inventory", self.inventory, "--config", self.config, "gpu", "status",
+                                 "--watch", "0.5s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=self.env())
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+        self.assertEqual(proc.returncode, 130)
+        self.assertGreaterEqual(out.count("\nNODE") + out.startswith("NODE"), 2)
+        self.assertNotIn("\x1b[", out)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
