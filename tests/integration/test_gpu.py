@@ -93,11 +93,23 @@ class Gpu(ClusterTestCase):
         free = self.ok("-o", "json", "gpu", "free").json()
         self.assertNotIn(uuid, [g["uuid"] for g in free])
 
+    def test_every_gpu_node_reports_its_own_hardware(self):
+        gpu_nodes = [n for n in self.cluster["nodes"] if n["gpu"]]
+        for n in gpu_nodes:
+            if n["name"] != self.gpu["name"]:
+                self.add(n["name"])
+        nodes = self.status()
+        names = {nodes[n["name"]]["gpus"][0]["name"] for n in gpu_nodes}
+        self.assertEqual(len(names), len(gpu_nodes), names)  # different captures, different cards
+        uuids = [g["uuid"] for n in gpu_nodes for g in nodes[n["name"]]["gpus"]]
+        self.assertEqual(len(uuids), len(set(uuids)))
+
     def test_free_lists_idle_gpus_and_honours_min_memory(self):
         self.write_bin_file("nvidia-smi.processes", "gpu_uuid,pid,process_name,used_gpu_memory [MiB]\n")
         free = self.ok("-o", "json", "gpu", "free").json()
         self.assertGreaterEqual(len(free), 1)
-        self.assertTrue(all(g["node"] == self.gpu["name"] for g in free))
+        self.assertIn(self.gpu["name"], {g["node"] for g in free})
+        self.assertNotIn(self.cpu["name"], {g["node"] for g in free})
         self.assertEqual(self.ok("-o", "json", "gpu", "free", "--min-memory", "100T").json(), [])
         r = self.run_ctl("gpu", "free", "--min-memory", "lots")
         self.assertEqual(r.rc, 1)
