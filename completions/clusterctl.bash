@@ -8,7 +8,7 @@ _clusterctl() {
   local cur prev words cword
   _init_completion || return
   local globals="--inventory --config -o --output --fanout --connect-timeout --timeout -q --quiet -v --verbose --no-color --help --version"
-  local groups="node exec cp nodeset config version"
+  local groups="node exec cp nodeset gpu config version"
   local group="" sub="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
@@ -38,6 +38,9 @@ _clusterctl() {
     config) COMPREPLY=($(compgen -W "show" -- "$cur")) ;;
     exec) COMPREPLY=($(compgen -W "-b --gather --max-rc --shell -- $(_clusterctl_nodes) @all" -- "$cur")) ;;
     nodeset) COMPREPLY=($(compgen -W "-e -c -f" -- "$cur")) ;;
+    gpu)
+      if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "status ps free" -- "$cur"))
+      else COMPREPLY=($(compgen -W "--watch --min-memory $(_clusterctl_nodes) @all" -- "$cur")); fi ;;
     cp) _filedir ;;
   esac
 }
