@@ -29,7 +29,7 @@ struct GpuSample {
 };
 
 struct GpuProcessSample {
-    std::string gpu_uuid;                      // the parent GPU's even for MIG instances (driver 590)
+    std::string gpu_uuid;                      // driver 590 names the parent GPU for MIG instances; "MIG-…" is kept as is
     int pid = 0;
     std::optional<std::uint64_t> used_memory_mib;
     std::string process_name;

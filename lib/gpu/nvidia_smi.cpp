@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <span>
@@ -105,6 +106,22 @@ bool nothing_to_list(std::string_view line) {
     return line == "No devices were found" || line == "No running processes found";
 }
 
+// Where each column is in a header line (-1: absent); the first of its names found wins.
+template <class Row>
+std::vector<int> column_positions(const std::vector<std::string_view>& header, std::span<const Column<Row>> columns) {
+    std::vector<int> position(columns.size(), -1);
+    for (std::size_t c = 0; c < columns.size(); ++c)
+        for (std::string_view name : columns[c].names) {
+            if (name.empty()) break;
+            auto found = std::ranges::find(header, name, field_name);
+            if (found != header.end()) {
+                position[c] = static_cast<int>(found - header.begin());
+                break;
+            }
+        }
+    return position;
+}
+
 template <class Row>
 Result<std::vector<Row>> parse_table(std::string_view output, std::string_view query,
                                      std::span<const Column<Row>> columns) {
@@ -113,20 +130,15 @@ Result<std::vector<Row>> parse_table(std::string_view output, std::string_view q
 
     // Lines before the header are warnings nvidia-smi prints on stdout
     // (e.g. a corrupted infoROM); without a header they are its answer.
-    std::vector<int> position(columns.size(), -1);
+    std::vector<int> position;
     std::size_t header = 0;
     std::string_view separator;
     for (; header < lines.size(); ++header) {
         if (nothing_to_list(lines[header])) return std::vector<Row>{};
         // nvidia-smi separates with ", "; a hand-written CSV may use ",".
         separator = lines[header].find(", ") != std::string_view::npos ? ", " : ",";
-        std::vector<std::string_view> names = split(lines[header], separator);
-        bool known = false;
-        for (std::size_t c = 0; c < columns.size(); ++c)
-            for (std::string_view alias : columns[c].names)
-                for (std::size_t i = 0; position[c] < 0 && !alias.empty() && i < names.size(); ++i)
-                    if (field_name(names[i]) == alias) position[c] = static_cast<int>(i), known = true;
-        if (known) break;
+        position = column_positions(split(lines[header], separator), columns);
+        if (std::ranges::any_of(position, [](int p) { return p >= 0; })) break;
     }
     if (header == lines.size()) return fail(ErrorKind::remote, fmt::format("nvidia-smi: {}", lines.front()));
 
