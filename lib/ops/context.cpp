@@ -30,6 +30,10 @@ ConnectOptions connect_options(const OpsContext& ctx) {
     return {ctx.settings.connect_timeout, ctx.settings.keepalive};
 }
 
+Result<std::unique_ptr<Connection>> connect_pinned(OpsContext& ctx, const Node& node) {
+    return ctx.transport.connect(target_for(ctx, node), pinned_check(node), connect_options(ctx));
+}
+
 Result<std::vector<Node>> resolve_nodes(OpsContext& ctx, std::string_view nodeset) {
     auto names = expand_nodeset(nodeset, [&](std::string_view group) {
         return ctx.inventory.group_members(std::string(group));

@@ -17,6 +17,8 @@ struct OpsContext {
 Target target_for(const OpsContext& ctx, const Node& node);
 HostKeyCheck pinned_check(const Node& node);
 ConnectOptions connect_options(const OpsContext& ctx);
+// Connects to a registered node, accepting only its pinned host key.
+Result<std::unique_ptr<Connection>> connect_pinned(OpsContext& ctx, const Node& node);
 
 // Expands a NODESET against the inventory; every name must be registered.
 Result<std::vector<Node>> resolve_nodes(OpsContext& ctx, std::string_view nodeset);

@@ -173,7 +173,7 @@ Result<std::vector<NodeCopyOutcome>> copy_files(OpsContext& ctx, const CopyReque
         };
         if (interrupt_requested()) record_error({ErrorKind::interrupted, "interrupted before start"});
         auto connection = out.error.empty()
-                              ? ctx.transport.connect(target_for(ctx, node), pinned_check(node), connect_options(ctx))
+                              ? connect_pinned(ctx, node)
                               : Result<std::unique_ptr<Connection>>(std::unexpected(Error{ErrorKind::interrupted, out.error}));
         if (!connection) {
             record_error(connection.error());

@@ -46,7 +46,7 @@ NodeExecOutcome run_one(OpsContext& ctx, const Node& node, const std::string& co
         return outcome;
     };
     if (interrupt_requested()) return finish(fail(ErrorKind::interrupted, "interrupted before start"));
-    auto connection = ctx.transport.connect(target_for(ctx, node), pinned_check(node), connect_options(ctx));
+    auto connection = connect_pinned(ctx, node);
     if (!connection) return finish(std::unexpected(connection.error()));
     OutputSink sink;
     if (request.on_output)

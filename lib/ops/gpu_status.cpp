@@ -90,7 +90,7 @@ Result<std::vector<NodeGpuStatus>> gpu_status(OpsContext& ctx, const std::string
             status.reach = exec_status_for(e.kind);
             status.error = e.message;
         };
-        auto connection = ctx.transport.connect(target_for(ctx, node), pinned_check(node), connect_options(ctx));
+        auto connection = connect_pinned(ctx, node);
         if (!connection) return fail_with(connection.error());
         auto ran = (*connection)->exec(node_gpu_script(), ctx.settings.command_timeout);
         if (!ran) return fail_with(ran.error());

@@ -4,6 +4,18 @@
 
 namespace cc {
 
+namespace {
+
+Result<std::vector<std::string>> resolve_names(OpsContext& ctx, const std::string& nodeset) {
+    auto nodes = resolve_nodes(ctx, nodeset);
+    if (!nodes) return std::unexpected(nodes.error());
+    std::vector<std::string> names;
+    for (const auto& node : *nodes) names.push_back(node.name);
+    return names;
+}
+
+}  // namespace
+
 Result<std::vector<Node>> node_list(OpsContext& ctx, const std::optional<std::string>& nodeset) {
     if (!nodeset) return ctx.inventory.list_nodes();
     return resolve_nodes(ctx, *nodeset);
@@ -12,11 +24,9 @@ Result<std::vector<Node>> node_list(OpsContext& ctx, const std::optional<std::st
 Result<Node> node_show(OpsContext& ctx, const std::string& name) { return ctx.inventory.get_node(name); }
 
 Result<std::vector<std::string>> node_remove(OpsContext& ctx, const std::string& nodeset, bool force) {
-    auto nodes = resolve_nodes(ctx, nodeset);
-    if (!nodes) return std::unexpected(nodes.error());
-    std::vector<std::string> names;
-    for (const auto& node : *nodes) names.push_back(node.name);
-    if (auto removed = ctx.inventory.remove_nodes(names, force); !removed) return std::unexpected(removed.error());
+    auto names = resolve_names(ctx, nodeset);
+    if (!names) return names;
+    if (auto removed = ctx.inventory.remove_nodes(*names, force); !removed) return std::unexpected(removed.error());
     return names;
 }
 
@@ -53,11 +63,9 @@ Result<LabelChange> parse_label_args(const std::vector<std::string>& args) {
 }
 
 Result<std::vector<std::string>> node_label(OpsContext& ctx, const std::string& nodeset, const LabelChange& change) {
-    auto nodes = resolve_nodes(ctx, nodeset);
-    if (!nodes) return std::unexpected(nodes.error());
-    std::vector<std::string> names;
-    for (const auto& node : *nodes) names.push_back(node.name);
-    if (auto updated = ctx.inventory.update_labels(names, change); !updated) return std::unexpected(updated.error());
+    auto names = resolve_names(ctx, nodeset);
+    if (!names) return names;
+    if (auto updated = ctx.inventory.update_labels(*names, change); !updated) return std::unexpected(updated.error());
     return names;
 }
 

@@ -56,7 +56,7 @@ NodeCheckReport check_one(OpsContext& ctx, const Node& node) {
             }
         return report;
     };
-    auto connection = ctx.transport.connect(target_for(ctx, node), pinned_check(node), connect_options(ctx));
+    auto connection = connect_pinned(ctx, node);
     if (!connection) {
         fail_unreachable(report, connection.error());
         return finish();
@@ -120,7 +120,7 @@ Result<std::vector<FactsOutcome>> node_facts_refresh(OpsContext& ctx, const std:
     for_each_parallel(nodes->size(), ctx.settings.fanout, [&](std::size_t i) {
         const Node& node = (*nodes)[i];
         outcomes[i].node = node.name;
-        auto connection = ctx.transport.connect(target_for(ctx, node), pinned_check(node), connect_options(ctx));
+        auto connection = connect_pinned(ctx, node);
         auto facts = connection ? gather_facts(**connection, node.name, false, ctx.settings.command_timeout)
                                 : Result<Facts>(std::unexpected(connection.error()));
         if (facts) outcomes[i].facts = std::move(*facts);
