@@ -81,14 +81,26 @@ Result<std::string> exec_command_line(const ExecRequest& request) {
     return shell_join(request.argv);
 }
 
+std::string with_remote_deadline(const std::string& line, std::chrono::milliseconds deadline) {
+    // libssh2 1.10 cannot signal a remote process, and closing the channel does
+    // not stop one that writes nothing. So the node enforces the deadline too,
+    // one second after ours (so our own `timeout` verdict comes first), with
+    // coreutils/busybox `timeout` where the node has it.
+    long long seconds = std::chrono::ceil<std::chrono::seconds>(deadline).count() + 1;
+    std::string quoted = shell_quote(line);
+    return fmt::format("if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 {} sh -c {}; else exec sh -c {}; fi",
+                       seconds, quoted, quoted);
+}
+
 Result<std::vector<NodeExecOutcome>> exec_on_nodes(OpsContext& ctx, const ExecRequest& request) {
-    auto command = exec_command_line(request);
-    if (!command) return std::unexpected(command.error());
+    auto line = exec_command_line(request);
+    if (!line) return std::unexpected(line.error());
+    const std::string command = with_remote_deadline(*line, ctx.settings.command_timeout);
     auto nodes = resolve_nodes(ctx, request.nodeset);
     if (!nodes) return std::unexpected(nodes.error());
     std::vector<NodeExecOutcome> outcomes(nodes->size());
     for_each_parallel(nodes->size(), ctx.settings.fanout, [&](std::size_t i) {
-        outcomes[i] = run_one(ctx, (*nodes)[i], *command, request);
+        outcomes[i] = run_one(ctx, (*nodes)[i], command, request);
         if (request.on_done) request.on_done(outcomes[i]);
     });
     return outcomes;

@@ -41,6 +41,9 @@ struct NodeExecOutcome {
 // The remote command line for a request (the one place argv becomes a shell line).
 Result<std::string> exec_command_line(const ExecRequest& request);
 
+// Wraps a command line so the node itself stops it shortly after `deadline`.
+std::string with_remote_deadline(const std::string& line, std::chrono::milliseconds deadline);
+
 Result<std::vector<NodeExecOutcome>> exec_on_nodes(OpsContext& ctx, const ExecRequest& request);
 
 }  // namespace cc

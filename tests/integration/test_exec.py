@@ -67,6 +67,11 @@ class Exec(ClusterTestCase):
         out, r = self.outcomes(self.names[0], "--timeout", "1", "--", "sleep", "30", rc=3)
         self.assertEqual(out[self.names[0]]["status"], "timeout")
         self.assertLess(r.seconds, 3)
+        # The node stops it too (libssh2 cannot send a signal): no `sleep 30` left a few seconds later.
+        import time
+        time.sleep(3)
+        left, _ = self.outcomes(self.names[0], "--shell", "ps -eo args | grep -c '^sleep 30$' || true")
+        self.assertEqual(left[self.names[0]]["stdout"].strip(), "0")
 
     def test_silent_and_stalled_banner_nodes_are_cut_at_the_connect_timeout(self):
         bridge = self.cluster["bridge_addr"]
