@@ -254,11 +254,7 @@ void add_free(CLI::App& group, App& ctx) {
             auto nodes = gpu_status(**ops, opts->nodeset);
             if (!nodes) return std::unexpected(nodes.error());
             std::vector<GpuRow> rows;
-            for (const auto& n : *nodes)
-                for (const auto& g : n.gpus) {
-                    std::uint64_t free_mib = g.sample.memory_total_mib.value_or(0) - std::min(g.sample.memory_total_mib.value_or(0), g.sample.memory_used_mib.value_or(0));
-                    if (g.processes.empty() && free_mib >= min_mib) rows.push_back({&n, &g});
-                }
+            for (const auto& [node, gpu] : free_gpus(*nodes, min_mib)) rows.push_back({node, gpu});
             const Printer& p = ctx.printer();
             if (p.format == Format::json) {
                 nlohmann::json out = nlohmann::json::array();

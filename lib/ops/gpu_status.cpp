@@ -75,6 +75,18 @@ std::vector<GpuView> join_gpu_report(const NodeGpuReport& report, const std::vec
     return views;
 }
 
+std::vector<std::pair<const NodeGpuStatus*, const GpuView*>> free_gpus(const std::vector<NodeGpuStatus>& nodes,
+                                                                       std::uint64_t min_free_mib) {
+    std::vector<std::pair<const NodeGpuStatus*, const GpuView*>> out;
+    for (const auto& n : nodes)
+        for (const auto& g : n.gpus) {
+            std::uint64_t total = g.sample.memory_total_mib.value_or(0);
+            std::uint64_t free_mib = total - std::min(total, g.sample.memory_used_mib.value_or(0));
+            if (g.processes.empty() && free_mib >= min_free_mib) out.emplace_back(&n, &g);
+        }
+    return out;
+}
+
 Result<std::vector<NodeGpuStatus>> gpu_status(OpsContext& ctx, const std::string& nodeset) {
     auto nodes = resolve_nodes(ctx, nodeset);
     if (!nodes) return std::unexpected(nodes.error());

@@ -43,6 +43,10 @@ struct NodeGpuStatus {
 
 Result<std::vector<NodeGpuStatus>> gpu_status(OpsContext& ctx, const std::string& nodeset);
 
+// GPUs with no process on them and at least `min_free_mib` of free memory.
+std::vector<std::pair<const NodeGpuStatus*, const GpuView*>> free_gpus(const std::vector<NodeGpuStatus>& nodes,
+                                                                       std::uint64_t min_free_mib);
+
 // The join, pure for unit tests: one node's raw report plus the inventory's instances.
 std::vector<GpuView> join_gpu_report(const NodeGpuReport& report, const std::vector<InstanceRecord>& instances);
 
