@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "ssh/host_key.hpp"
 
@@ -36,6 +37,7 @@ void inspect_openssh_body(const std::string& base64_body, PrivateKeyInfo& info) 
     std::size_t key_pos = 0;
     if (!read_string(*blob, pos, public_key) || !read_string(public_key, key_pos, type)) return;
     info.type = type;
+    info.public_blob = std::move(public_key);
 }
 
 }  // namespace

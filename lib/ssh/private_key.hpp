@@ -9,6 +9,9 @@ struct PrivateKeyInfo {
     bool readable = false;
     std::string type;        // "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", or "" if unknown
     bool encrypted = false;  // passphrase-protected
+    // The raw public key blob (SSH wire format) stored in the clear in an
+    // OpenSSH-format key file, encrypted or not; "" for PEM keys.
+    std::string public_blob;
 };
 
 PrivateKeyInfo inspect_private_key(const std::string& path);

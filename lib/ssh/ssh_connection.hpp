@@ -2,6 +2,8 @@
 // transfer in ssh_sftp.cpp).
 #pragma once
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "ssh/session.hpp"
 
@@ -9,11 +11,15 @@ namespace cc::ssh {
 
 class SshConnection final : public Connection {
 public:
-    SshConnection(std::unique_ptr<Session> session, HostKey key) : session_(std::move(session)), key_(std::move(key)) {}
+    // `login_key_fingerprint`: "SHA256:…" of the key authentication succeeded with, or "".
+    SshConnection(std::unique_ptr<Session> session, HostKey key, std::string login_key_fingerprint)
+        : session_(std::move(session)), key_(std::move(key)), login_key_fingerprint_(std::move(login_key_fingerprint)) {}
     ~SshConnection() override;
     const HostKey& host_key() const override { return key_; }
+    const std::string& login_key_fingerprint() const override { return login_key_fingerprint_; }
     using Connection::exec;
-    Result<ExecResult> exec(const std::string& command, milliseconds timeout, const OutputSink& sink) override;
+    Result<ExecResult> exec(const std::string& command, std::string_view input, milliseconds timeout,
+                            const OutputSink& sink) override;
     Result<std::uint64_t> put_file(const std::string& local_path, const std::string& remote_path, unsigned mode,
                                    milliseconds idle_timeout) override;
     Result<std::uint64_t> get_file(const std::string& remote_path, const std::string& local_path,
@@ -26,6 +32,7 @@ private:
                                              unsigned mode, Clock::time_point deadline, milliseconds budget);
     std::unique_ptr<Session> session_;
     HostKey key_;
+    std::string login_key_fingerprint_;
     LIBSSH2_SFTP* sftp_ = nullptr;
 };
 

@@ -15,7 +15,27 @@ struct ChannelGuard {
     }
 };
 
-Result<ExecResult> SshConnection::exec(const std::string& command, milliseconds timeout, const OutputSink& sink) {
+namespace {
+
+// Writing is over for good: the channel is closed or EOF was sent already.
+bool input_refused(long rc) {
+    return rc == LIBSSH2_ERROR_CHANNEL_CLOSED || rc == LIBSSH2_ERROR_CHANNEL_EOF_SENT ||
+           rc == LIBSSH2_ERROR_CHANNEL_UNKNOWN || rc == LIBSSH2_ERROR_CHANNEL_FAILURE;
+}
+
+}  // namespace
+
+// One poll loop feeds stdin and drains stdout/stderr together, so a remote
+// that talks before it has read all its input cannot deadlock us.
+//
+// libssh2 1.10 keeps at most one half-sent packet per session: until a
+// blocked channel_write is repeated to completion, any other packet (the
+// window adjust channel_read may send, a keepalive) fails with BAD_USE. While
+// ours is half-sent we therefore only pull packets in (channel_wait_eof reads
+// without sending) and leave them queued for channel_read; not reading at all
+// could deadlock, since sshd stops reading from a client whose output piles up.
+Result<ExecResult> SshConnection::exec(const std::string& command, std::string_view input, milliseconds timeout,
+                                       const OutputSink& sink) {
     Session& s = *session_;
     auto start = Clock::now();
     auto deadline = start + timeout;
@@ -33,26 +53,93 @@ Result<ExecResult> SshConnection::exec(const std::string& command, milliseconds 
     if (!rc) return std::unexpected(rc.error());
     if (*rc < 0) return std::unexpected(s.failure("cannot start the command", *rc));
 
+    std::size_t written = 0;
+    bool input_done = false;    // EOF sent, or the remote takes no more input
+    bool send_pending = false;  // a packet of ours is half in the socket
+    auto half_sent = [&] { return (libssh2_session_block_directions(s.get()) & LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0; };
+    // Writes what the channel window and the socket take now; true if anything moved.
+    auto feed = [&]() -> Result<bool> {
+        bool moved = false;
+        while (written < input.size()) {
+            // A remote that has finished gets no more input, but a half-sent
+            // packet is completed so the session stays usable.
+            if (!send_pending && libssh2_channel_eof(ch)) {
+                input_done = true;
+                return moved;
+            }
+            ssize_t n = libssh2_channel_write(ch, input.data() + written, input.size() - written);
+            if (n > 0) {
+                written += static_cast<std::size_t>(n);
+                send_pending = false;
+                moved = true;
+                continue;
+            }
+            // 0 or EAGAIN: the window is full or the socket is busy.
+            // BAD_USE: another packet (a keepalive) is half-sent; it completes later.
+            if (n == 0 || n == LIBSSH2_ERROR_EAGAIN || n == LIBSSH2_ERROR_BAD_USE) {
+                send_pending = n == LIBSSH2_ERROR_EAGAIN && half_sent();
+                return moved;
+            }
+            send_pending = false;
+            if (input_refused(n) || libssh2_channel_eof(ch)) {
+                input_done = true;
+                return moved;
+            }
+            return std::unexpected(s.failure("writing command input", static_cast<int>(n)));
+        }
+        if (!send_pending && libssh2_channel_eof(ch)) {
+            input_done = true;  // the remote is done: no EOF needed
+            return moved;
+        }
+        int sent = libssh2_channel_send_eof(ch);
+        if (sent == 0) {
+            input_done = true;
+            send_pending = false;
+            return true;
+        }
+        if (sent == LIBSSH2_ERROR_EAGAIN) {
+            send_pending = half_sent();
+            return moved;
+        }
+        send_pending = false;
+        if (input_refused(sent) || libssh2_channel_eof(ch)) {
+            input_done = true;
+            return moved;
+        }
+        return std::unexpected(s.failure("closing command input", sent));
+    };
+
     ExecResult result;
     char buffer[32768];
     for (;;) {
         bool progressed = false;
-        for (int stream : {0, SSH_EXTENDED_DATA_STDERR}) {
-            std::string& collected = stream == 0 ? result.out : result.err;
-            for (;;) {
-                ssize_t n = libssh2_channel_read_ex(ch, stream, buffer, sizeof buffer);
-                if (n > 0) {
-                    if (sink) sink(stream == 0 ? 0 : 1, std::string_view(buffer, static_cast<std::size_t>(n)));
-                    else collected.append(buffer, static_cast<std::size_t>(n));
-                    progressed = true;
-                    continue;
-                }
-                if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
-                    return std::unexpected(s.failure("reading command output", static_cast<int>(n)));
-                break;
-            }
+        if (!input_done) {
+            auto moved = feed();
+            if (!moved) return std::unexpected(moved.error());
+            progressed = *moved;
         }
-        if (libssh2_channel_eof(ch)) break;
+        if (send_pending) {
+            int pulled = libssh2_channel_wait_eof(ch);
+            if (pulled < 0 && pulled != LIBSSH2_ERROR_EAGAIN)
+                return std::unexpected(s.failure("reading command output", pulled));
+        } else {
+            for (int stream : {0, SSH_EXTENDED_DATA_STDERR}) {
+                std::string& collected = stream == 0 ? result.out : result.err;
+                for (;;) {
+                    ssize_t n = libssh2_channel_read_ex(ch, stream, buffer, sizeof buffer);
+                    if (n > 0) {
+                        if (sink) sink(stream == 0 ? 0 : 1, std::string_view(buffer, static_cast<std::size_t>(n)));
+                        else collected.append(buffer, static_cast<std::size_t>(n));
+                        progressed = true;
+                        continue;
+                    }
+                    if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
+                        return std::unexpected(s.failure("reading command output", static_cast<int>(n)));
+                    break;
+                }
+            }
+            if (libssh2_channel_eof(ch)) break;
+        }
         if (progressed) continue;
         if (auto w = s.wait(deadline, what, timeout); !w) return std::unexpected(w.error());
     }

@@ -3,6 +3,7 @@
 // the connect timeout.
 #include <arpa/inet.h>
 #include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -112,11 +113,23 @@ std::string rsa_advice(const std::string& file) {
                        file);
 }
 
-Result<void> authenticate(Session& s, const Target& t, Clock::time_point deadline, milliseconds budget) {
+// The key blob of FILE.pub ("type base64 comment"), or "" when there is none.
+std::string public_blob_beside(const std::string& private_key_file) {
+    std::ifstream pub(private_key_file + ".pub");
+    std::string type, base64;
+    if (!(pub >> type >> base64)) return {};
+    auto blob = base64_decode(base64);
+    return blob ? *blob : std::string();
+}
+
+// Logs in; on success, returns the public key blob that was accepted ("" when
+// it cannot be told).
+Result<std::string> authenticate(Session& s, const Target& t, Clock::time_point deadline, milliseconds budget) {
     const std::string what = "authentication";
     std::vector<std::string> notes;
     if (t.use_agent && std::getenv("SSH_AUTH_SOCK")) {
         if (LIBSSH2_AGENT* agent = libssh2_agent_init(s.get())) {
+            std::string accepted;
             if (libssh2_agent_connect(agent) == 0 && libssh2_agent_list_identities(agent) == 0) {
                 libssh2_agent_publickey* identity = nullptr;
                 libssh2_agent_publickey* previous = nullptr;
@@ -129,14 +142,18 @@ Result<void> authenticate(Session& s, const Target& t, Clock::time_point deadlin
                         libssh2_agent_free(agent);
                         return std::unexpected(rc.error());
                     }
-                    if (*rc == 0) break;
+                    if (*rc == 0) {
+                        if (identity->blob)
+                            accepted.assign(reinterpret_cast<const char*>(identity->blob), identity->blob_len);
+                        break;
+                    }
                 }
             } else {
                 notes.push_back("ssh-agent not usable");
             }
             libssh2_agent_disconnect(agent);
             libssh2_agent_free(agent);
-            if (libssh2_userauth_authenticated(s.get())) return {};
+            if (libssh2_userauth_authenticated(s.get())) return accepted;
         }
     }
     bool tried_any = false;
@@ -157,7 +174,7 @@ Result<void> authenticate(Session& s, const Target& t, Clock::time_point deadlin
             },
             deadline, what, budget);
         if (!rc) return std::unexpected(rc.error());
-        if (*rc == 0) return {};
+        if (*rc == 0) return info.public_blob.empty() ? public_blob_beside(file) : info.public_blob;
         if (info.type == "ssh-rsa") notes.push_back(rsa_advice(file));
         else notes.push_back(fmt::format("{} ({}) was refused", file, info.type.empty() ? "key" : info.type));
     }
@@ -210,9 +227,12 @@ public:
             session->mark_broken();
             return std::unexpected(decided.error());
         }
-        if (auto auth = authenticate(*session, t, deadline, budget); !auth) return std::unexpected(auth.error());
+        auto auth = authenticate(*session, t, deadline, budget);
+        if (!auth) return std::unexpected(auth.error());
         session->mark_established();
-        return std::unique_ptr<Connection>(std::make_unique<SshConnection>(std::move(session), std::move(seen)));
+        std::string login_key = auth->empty() ? std::string() : sha256_fingerprint(*auth);
+        return std::unique_ptr<Connection>(
+            std::make_unique<SshConnection>(std::move(session), std::move(seen), std::move(login_key)));
     }
 };
 

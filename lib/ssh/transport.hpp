@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -44,11 +45,18 @@ class Connection {
 public:
     virtual ~Connection() = default;
     virtual const HostKey& host_key() const = 0;
-    // Runs one shell command line; fails with ErrorKind::timeout past `timeout`.
-    virtual Result<ExecResult> exec(const std::string& command, std::chrono::milliseconds timeout,
-                                    const OutputSink& sink) = 0;
+    // "SHA256:…" of the public key this connection logged in with, or "" when
+    // it cannot be told (a PEM key file without a .pub beside it).
+    virtual const std::string& login_key_fingerprint() const = 0;
+    // Runs one shell command line with `input` as its stdin (then EOF; an
+    // empty input is an immediate EOF); fails with ErrorKind::timeout past `timeout`.
+    virtual Result<ExecResult> exec(const std::string& command, std::string_view input,
+                                    std::chrono::milliseconds timeout, const OutputSink& sink) = 0;
+    Result<ExecResult> exec(const std::string& command, std::chrono::milliseconds timeout, const OutputSink& sink) {
+        return exec(command, {}, timeout, sink);
+    }
     Result<ExecResult> exec(const std::string& command, std::chrono::milliseconds timeout) {
-        return exec(command, timeout, nullptr);
+        return exec(command, {}, timeout, nullptr);
     }
 
     // SFTP on the same session. Transfers stream in chunks and fail with

@@ -11,12 +11,14 @@ struct FakeHost {
     std::optional<cc::Error> connect_error;
     cc::ExecResult answer;
     std::optional<cc::Error> exec_error;
+    std::string login_key_fingerprint;  // what the connection reports it logged in with
 };
 
 class FakeTransport final : public cc::Transport {
 public:
     std::map<std::string, FakeHost> hosts;
     std::vector<std::string> commands;  // every command run, in order
+    std::vector<std::string> inputs;    // the stdin each of them got, parallel to `commands`
 
     cc::Result<std::unique_ptr<cc::Connection>> connect(const cc::Target& t, const cc::HostKeyCheck& check,
                                                         const cc::ConnectOptions&) override {
@@ -34,12 +36,14 @@ private:
         FakeHost& host;
         Conn(FakeTransport& o, FakeHost& h) : owner(o), host(h) {}
         const cc::HostKey& host_key() const override { return host.key; }
+        const std::string& login_key_fingerprint() const override { return host.login_key_fingerprint; }
         using cc::Connection::exec;
-        cc::Result<cc::ExecResult> exec(const std::string& command, std::chrono::milliseconds,
+        cc::Result<cc::ExecResult> exec(const std::string& command, std::string_view input, std::chrono::milliseconds,
                                         const cc::OutputSink& sink) override {
             {
                 std::lock_guard lock(owner.mutex_);
                 owner.commands.push_back(command);
+                owner.inputs.emplace_back(input);
             }
             if (host.exec_error) return std::unexpected(*host.exec_error);
             if (!sink) return host.answer;
