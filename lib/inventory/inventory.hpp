@@ -12,7 +12,7 @@
 
 namespace cc {
 
-constexpr int kInventorySchemaVersion = 1;
+constexpr int kInventorySchemaVersion = 2;
 
 struct LabelChange {
     std::map<std::string, std::string> set;
@@ -39,6 +39,21 @@ public:
     Result<void> update_host_key(const std::string& name, const HostKey& key);
     Result<int> instance_count(const std::string& node);
     Result<std::vector<InstanceRecord>> list_instances();
+
+    // Keys (inventory/keys.cpp). add_key refuses a taken name and a key
+    // already registered under another name (same fingerprint), naming it.
+    Result<void> add_key(const KeyRecord& key);
+    Result<std::vector<KeyRecord>> list_keys();  // by name
+    Result<KeyRecord> get_key(const std::string& name);  // not_found when absent
+    Result<std::optional<KeyRecord>> find_key_by_fingerprint(const std::string& fingerprint);
+    // Removes the key and its placements.
+    Result<void> remove_key(const std::string& name);
+    // By node, remote user, key.
+    Result<std::vector<KeyPlacement>> list_placements();
+    Result<std::vector<KeyAccount>> list_key_accounts();  // by node, remote user
+    // One transaction: upserts `set` (by key, node, remote user; the account
+    // is recorded too), then deletes `removed` (matched by key, node, remote user).
+    Result<void> record_placements(const std::vector<KeyPlacement>& set, const std::vector<KeyPlacement>& removed);
 
     int schema_version() const { return kInventorySchemaVersion; }
     const std::string& path() const { return db_.path(); }

@@ -37,3 +37,34 @@ struct InstanceRecord {
 };
 
 }  // namespace cc
+
+namespace cc {
+
+// A public key registered with `key add`.
+struct KeyRecord {
+    std::string name;
+    std::string type;         // "ssh-ed25519"
+    std::string base64;       // the key blob as written in authorized_keys
+    std::string fingerprint;  // "SHA256:…" as ssh-keygen -lf prints it; unique
+    std::string comment;
+    std::string owner;        // the person it belongs to, "" if not given
+    std::string created_at;
+};
+
+// One key written into one remote user's managed block on one node.
+struct KeyPlacement {
+    std::string key;          // KeyRecord::name
+    std::string node;
+    std::string remote_user;
+    std::string options;      // authorized_keys options, "" for none
+    std::string pushed_at;
+};
+
+// A (node, remote user) whose authorized_keys clusterctl manages: kept even
+// when its last key is revoked, so sync and audit still visit it.
+struct KeyAccount {
+    std::string node;
+    std::string remote_user;
+};
+
+}  // namespace cc

@@ -51,6 +51,35 @@ CREATE TABLE instances (
 ) STRICT;
 CREATE INDEX instances_by_node ON instances(node);
 )SQL",
+    // 2: SSH key distribution. An account (node, remote user) outlives its
+    // last placement so sync and audit still visit it; dropping the node
+    // drops its accounts and, through them, their placements.
+    R"SQL(
+CREATE TABLE keys (
+    name        TEXT PRIMARY KEY,
+    type        TEXT NOT NULL,
+    public_key  TEXT NOT NULL,  -- base64 blob as in authorized_keys
+    fingerprint TEXT NOT NULL UNIQUE,
+    comment     TEXT NOT NULL DEFAULT '',
+    owner       TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+) STRICT;
+CREATE TABLE key_accounts (
+    node        TEXT NOT NULL REFERENCES nodes(name) ON DELETE CASCADE,
+    remote_user TEXT NOT NULL,
+    PRIMARY KEY (node, remote_user)
+) STRICT;
+CREATE TABLE key_placements (
+    key         TEXT NOT NULL REFERENCES keys(name) ON DELETE CASCADE,
+    node        TEXT NOT NULL,
+    remote_user TEXT NOT NULL,
+    options     TEXT NOT NULL DEFAULT '',
+    pushed_at   TEXT NOT NULL,
+    PRIMARY KEY (key, node, remote_user),
+    FOREIGN KEY (node, remote_user) REFERENCES key_accounts(node, remote_user) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX key_placements_by_account ON key_placements(node, remote_user);
+)SQL",
 };
 
 constexpr int kKnownVersions = static_cast<int>(std::size(kMigrations));
