@@ -150,6 +150,35 @@ std::vector<AuthorizedKeyLine> unmanaged_keys(const AuthorizedKeysFile& file) {
     return keys;
 }
 
+Result<void> validate_key_options(std::string_view options) {
+    auto bad = [&](std::string_view why) {
+        // The value is echoed on one line: control bytes shown escaped.
+        std::string shown;
+        for (char c : options) shown += c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\0' ? "\\0" : std::string(1, c);
+        return fail(ErrorKind::invalid_input, fmt::format("invalid key options '{}': {}", shown, why));
+    };
+    if (options.find_first_of(std::string_view("\n\r\0", 3)) != std::string_view::npos)
+        return bad("must be one line");
+    if (options.empty()) return {};
+    std::size_t n = options_length(options);
+    if (n == std::string_view::npos) return bad("a double quote is not closed");
+    if (n != options.size()) return bad("a blank outside double quotes");
+    bool quoted = false;
+    std::size_t item_start = 0;
+    for (std::size_t i = 0; i <= options.size(); ++i) {
+        if (i < options.size() && options[i] == '\\' && i + 1 < options.size() && options[i + 1] == '"') {
+            ++i;
+            continue;
+        }
+        if (i < options.size() && options[i] == '"') quoted = !quoted;
+        if (i == options.size() || (!quoted && options[i] == ',')) {
+            if (i == item_start) return bad("an empty option (stray comma)");
+            item_start = i + 1;
+        }
+    }
+    return {};
+}
+
 std::string render_key_line(const PublicKey& key, std::string_view options) {
     std::string line;
     if (!options.empty()) line = fmt::format("{} ", options);

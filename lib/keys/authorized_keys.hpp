@@ -50,6 +50,11 @@ std::string render_authorized_keys(const AuthorizedKeysFile& file, const std::ve
 // Key lines outside the managed block (for `key audit` / `sync --exclusive`).
 std::vector<AuthorizedKeyLine> unmanaged_keys(const AuthorizedKeysFile& file);
 
+// Checks an options field given with `key push --options`: one line, quotes
+// closed, no blank outside quotes (sshd would read the rest as the key type),
+// no empty item. The message names the problem.
+Result<void> validate_key_options(std::string_view options);
+
 // The line clusterctl writes: "[options ]type base64[ comment]".
 std::string render_key_line(const PublicKey& key, std::string_view options);
 

@@ -1,0 +1,219 @@
+// The remote side of authorized_keys edits: answers parsed, plans applied,
+// and the compare-and-swap loop against a simulated node file that another
+// writer changes in between.
+#include <doctest/doctest.h>
+
+#include <regex>
+
+#include "keys/remote_authorized_keys.hpp"
+
+using namespace cc;
+
+namespace {
+
+constexpr const char* kKeyA = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkTxjOBkj0aSsU9F+hfLKsQAMtmuRcXg0p5P2q8mWtB a";
+constexpr const char* kKeyB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHcbIKdnQ0YlDzg7ty2JDb8UBt9s8UDUPFuvL4hdJv6O b";
+
+ExecResult answer(int status, std::string out, std::string err = "") {
+    ExecResult r;
+    r.exit_status = status;
+    r.out = std::move(out);
+    r.err = std::move(err);
+    return r;
+}
+
+// One node's authorized_keys, served to the two scripts the way the node would.
+struct SimulatedFile final : Connection {
+    std::optional<std::string> content;
+    int interfering_writes = 0;  // before each of the next N swaps, "another writer" changes the file
+    std::string intruder_line = kKeyB;
+    int reads = 0, swaps = 0;
+    HostKey key;
+    std::string login;
+
+    const HostKey& host_key() const override { return key; }
+    const std::string& login_key_fingerprint() const override { return login; }
+    Result<ExecResult> exec(const std::string& command, std::string_view input, std::chrono::milliseconds,
+                            const OutputSink&) override {
+        if (command.starts_with("u=")) {
+            ++reads;
+            std::string out = "home\t/home/u\nuid\t1000\ngid\t1000\n";
+            out += content ? "exists\t1\n@@content\n" + *content : "exists\t0\n@@content\n";
+            return answer(0, out);
+        }
+        ++swaps;
+        if (interfering_writes > 0) {
+            --interfering_writes;
+            content = content.value_or("") + intruder_line + "\n";
+        }
+        std::smatch m;
+        REQUIRE(std::regex_search(command, m, std::regex("want=([0-9a-f]{64}|absent)")));
+        std::string have = content ? sha256_hex(*content) : "absent";
+        if (have != m[1].str()) return answer(75, "");
+        content = std::string(input);
+        return answer(0, "");
+    }
+    Result<std::uint64_t> put_file(const std::string&, const std::string&, unsigned, std::chrono::milliseconds) override {
+        return fail(ErrorKind::remote, "unused");
+    }
+    Result<std::uint64_t> get_file(const std::string&, const std::string&, std::chrono::milliseconds) override {
+        return fail(ErrorKind::remote, "unused");
+    }
+    Result<void> make_dir(const std::string&, unsigned, std::chrono::milliseconds) override {
+        return fail(ErrorKind::remote, "unused");
+    }
+};
+
+// Appends `line` to whatever the block holds now: what key push does.
+KeysPlanner append(std::string line) {
+    return [line](const RemoteAuthorizedKeys& current) -> Result<KeysEdit> {
+        KeysEdit edit;
+        for (const auto& l : current.parsed.managed) edit.managed_lines.push_back(l.raw);
+        if (!line.empty()) edit.managed_lines.push_back(line);
+        return edit;
+    };
+}
+
+// Keeps the block as it is.
+KeysPlanner keep_block() { return append(""); }
+
+}  // namespace
+
+TEST_CASE("remote user names are checked before any command is built") {
+    for (const char* good : {"root", "cctest", "svc_gpu-01", "a.b", "Admin"}) CHECK(validate_remote_user(good));
+    for (const char* bad : {"", "-rf", ".hidden", "bob;rm -rf /", "a b", "x$(id)", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
+        auto r = validate_remote_user(bad);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message.find("invalid remote user") != std::string::npos);
+    }
+}
+
+TEST_CASE("key options: quoted commas pass; open quotes, blanks, stray commas and newlines are named") {
+    CHECK(validate_key_options(""));
+    CHECK(validate_key_options("no-pty"));
+    CHECK(validate_key_options(R"(from="10.0.0.0/8,192.168.0.0/16",command="echo \"a b\",c",no-pty)"));
+    auto message = [](std::string_view o) { return validate_key_options(o).error().message; };
+    CHECK(message(R"(from="10.0.0.0/8)").find("not closed") != std::string::npos);
+    CHECK(message("no-pty no-x11-forwarding").find("blank outside") != std::string::npos);
+    CHECK(message("no-pty,,no-x11-forwarding").find("empty option") != std::string::npos);
+    CHECK(message(",no-pty").find("empty option") != std::string::npos);
+    CHECK(message("no-pty\nssh-ed25519 AAAA").find("one line") != std::string::npos);
+}
+
+TEST_CASE("sha256_hex is what sha256sum prints") {
+    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("the scripts quote the user and carry the hash and size they check") {
+    CHECK(read_authorized_keys_script("a'b").starts_with("u='a'\\''b'\n"));
+    RemoteAuthorizedKeys current;
+    current.home = "/home/o'neil";
+    current.uid = "1000";
+    current.gid = "1000";
+    current.exists = true;
+    current.content = "abc";
+    std::string script = replace_authorized_keys_script(current, 42);
+    CHECK(script.find("d='/home/o'\\''neil/.ssh'") != std::string::npos);
+    CHECK(script.find("want=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") != std::string::npos);
+    CHECK(script.find("-eq 42 ]") != std::string::npos);
+    current.exists = false;
+    CHECK(replace_authorized_keys_script(current, 0).find("want=absent") != std::string::npos);
+}
+
+TEST_CASE("the read answer: header, content verbatim, and the failures") {
+    auto r = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1000\ngid\t100\nexists\t1\n@@content\n" +
+                                                 std::string(kKeyA) + "\n# note"));
+    REQUIRE(r);
+    CHECK(r->home == "/home/u");
+    CHECK(r->path() == "/home/u/.ssh/authorized_keys");
+    CHECK(r->uid == "1000");
+    CHECK(r->gid == "100");
+    CHECK(r->exists);
+    CHECK(r->content == std::string(kKeyA) + "\n# note");
+    CHECK(r->parsed.before.size() == 2);
+
+    auto absent = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1\ngid\t1\nexists\t0\n@@content\n"));
+    REQUIRE(absent);
+    CHECK_FALSE(absent->exists);
+    CHECK(absent->content.empty());
+
+    auto no_user = parse_read_answer("bob", answer(67, "", "no user \"bob\" on this node\n"));
+    REQUIRE_FALSE(no_user);
+    CHECK(no_user.error().message == "no user \"bob\" on this node");
+
+    auto broken = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1\ngid\t1\nexists\t1\n@@content\n"
+                                                   "# BEGIN clusterctl managed keys\nssh-ed25519 AAAA\n"));
+    REQUIRE_FALSE(broken);
+    CHECK(broken.error().message.find("nothing was changed") != std::string::npos);
+
+    CHECK_FALSE(parse_read_answer("u", answer(0, "garbage")));
+    CHECK_FALSE(parse_read_answer("u", answer(0, "home\trelative\nuid\t1\ngid\t1\nexists\t0\n@@content\n")));
+    auto link = parse_read_answer("u", answer(65, "", "/home/u/.ssh/authorized_keys is a symbolic link\n"));
+    REQUIRE_FALSE(link);
+    CHECK(link.error().message.find("symbolic link") != std::string::npos);
+}
+
+TEST_CASE("dropping keys outside the block keeps comments, order and a missing final newline") {
+    std::string text = "# admins\n" + std::string(kKeyA) + "\n# END of admins\n" + kKeyB;  // no final newline
+    auto file = parse_authorized_keys(text);
+    REQUIRE(file);
+    auto fp_b = line_fingerprint(file->before.back());
+    auto fp_a = line_fingerprint(file->before[1]);
+    REQUIRE_FALSE(fp_a.empty());
+
+    // the last line (without its newline) goes: the rest keep theirs
+    CHECK(apply_keys_edit(*file, {{}, {fp_b}}) == "# admins\n" + std::string(kKeyA) + "\n# END of admins\n");
+    // a middle line goes: the end stays without a newline
+    CHECK(apply_keys_edit(*file, {{}, {fp_a}}) == "# admins\n# END of admins\n" + std::string(kKeyB));
+    // nothing dropped, nothing managed: byte for byte
+    CHECK(apply_keys_edit(*file, {}) == text);
+}
+
+TEST_CASE("compare-and-swap: another writer in between is merged, not overwritten") {
+    SimulatedFile node;
+    node.content = "# hand-written\n";
+    node.interfering_writes = 1;
+    auto edited = edit_authorized_keys(node, "u", append(kKeyA), std::chrono::seconds(5));
+    REQUIRE(edited);
+    CHECK(edited->changed);
+    CHECK(edited->attempts == 2);
+    CHECK(node.reads == 2);
+    // the intruder's line (outside the block) and ours are both there
+    CHECK(node.content->find(kKeyB) != std::string::npos);
+    CHECK(node.content->find(kKeyA) != std::string::npos);
+    CHECK(node.content->starts_with("# hand-written\n"));
+}
+
+TEST_CASE("compare-and-swap: a file that keeps changing is given up on, never overwritten") {
+    SimulatedFile node;
+    node.content = "";
+    node.interfering_writes = 100;
+    auto edited = edit_authorized_keys(node, "u", append(kKeyA), std::chrono::seconds(5), 3);
+    REQUIRE_FALSE(edited);
+    CHECK(edited.error().message.find("kept changing") != std::string::npos);
+    CHECK(node.swaps == 3);
+    CHECK(node.content->find(kKeyA) == std::string::npos);
+}
+
+TEST_CASE("an edit that changes nothing writes nothing; an absent file is not created empty") {
+    SimulatedFile node;
+    node.content = "# BEGIN clusterctl managed keys (x)\n" + std::string(kKeyA) + "\n# END clusterctl managed keys\n";
+    auto same = edit_authorized_keys(
+        node, "u", keep_block(), std::chrono::seconds(5));
+    REQUIRE(same);
+    // the marker wording differs from ours, so the block is rewritten once...
+    CHECK(same->changed);
+    auto again = edit_authorized_keys(
+        node, "u", keep_block(), std::chrono::seconds(5));
+    REQUIRE(again);
+    CHECK_FALSE(again->changed);  // ...and then left alone
+    CHECK(node.swaps == 1);
+
+    SimulatedFile empty;
+    auto nothing = edit_authorized_keys(empty, "u", [](const RemoteAuthorizedKeys&) { return Result<KeysEdit>(KeysEdit{}); },
+                                        std::chrono::seconds(5));
+    REQUIRE(nothing);
+    CHECK_FALSE(nothing->changed);
+    CHECK_FALSE(empty.content);
+}
