@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     cc::cli::add_node_commands(app, ctx);
     cc::cli::add_exec_commands(app, ctx);
     cc::cli::add_cp_commands(app, ctx);
+    cc::cli::add_key_commands(app, ctx);
     cc::cli::add_gpu_commands(app, ctx);
     cc::cli::add_nodeset_commands(app, ctx);
     cc::cli::add_config_commands(app, ctx);

@@ -1,0 +1,457 @@
+// `clusterctl key …`: the public key registry and authorized_keys on nodes.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "app.hpp"
+#include "core/nodeset.hpp"
+#include "exit_codes.hpp"
+#include "ops/keys.hpp"
+
+namespace cc::cli {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, const char* sep = ",") {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : sep) + item;
+    return out;
+}
+
+nlohmann::json or_null(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
+
+nlohmann::json placement_json(const KeyPlacement& p) {
+    return {{"node", p.node}, {"remote_user", p.remote_user}, {"options", p.options}, {"pushed_at", p.pushed_at}};
+}
+
+nlohmann::json key_json(const KeyDetails& d) {
+    const KeyRecord& k = d.key;
+    nlohmann::json placements = nlohmann::json::array();
+    for (const auto& p : d.placements) placements.push_back(placement_json(p));
+    return {{"name", k.name},       {"type", k.type},         {"fingerprint", k.fingerprint},
+            {"owner", or_null(k.owner)}, {"comment", k.comment}, {"public_key", k.type + " " + k.base64},
+            {"created_at", k.created_at}, {"placements", placements}};
+}
+
+nlohmann::json outcome_json(const AccountOutcome& o) {
+    return {{"node", o.node},
+            {"remote_user", o.remote_user},
+            {"status", exec_status_name(o.status)},
+            {"changed", o.changed},
+            {"added", o.added},
+            {"removed", o.removed},
+            {"login_verified", o.login_verified ? nlohmann::json(*o.login_verified) : nlohmann::json(nullptr)},
+            {"error", or_null(o.error)},
+            {"notes", o.notes},
+            {"duration_ms", o.duration.count()}};
+}
+
+nlohmann::json found_json(const FoundKey& k) {
+    return {{"fingerprint", k.fingerprint}, {"type", k.type},        {"comment", k.comment},
+            {"options", k.options},         {"key", or_null(k.key_name)}, {"in_block", k.in_block}};
+}
+
+nlohmann::json found_list_json(const std::vector<FoundKey>& keys) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& k : keys) out.push_back(found_json(k));
+    return out;
+}
+
+nlohmann::json audit_json(const AccountAudit& a) {
+    return {{"node", a.node},
+            {"remote_user", a.remote_user},
+            {"status", exec_status_name(a.status)},
+            {"error", or_null(a.error)},
+            {"drift", a.drift()},
+            {"login_account", a.login_account},
+            {"unknown", found_list_json(a.unknown)},
+            {"missing", a.missing},
+            {"unexpected", found_list_json(a.unexpected)},
+            {"outside", found_list_json(a.outside)},
+            {"duration_ms", a.duration.count()}};
+}
+
+std::string describe_found(const FoundKey& k) {
+    return fmt::format("{} {}{}{}", k.type, k.fingerprint, k.comment.empty() ? "" : " " + k.comment,
+                       k.key_name.empty() ? "" : " (key \"" + k.key_name + "\")");
+}
+
+Style status_style(ExecStatus s) { return s == ExecStatus::ok ? Style::good : Style::bad; }
+
+const std::vector<Column<AccountOutcome>>& outcome_columns() {
+    static const std::vector<Column<AccountOutcome>> columns = {
+        {"NODE", false, [](const AccountOutcome& o) { return o.node; }},
+        {"USER", false, [](const AccountOutcome& o) { return o.remote_user; }},
+        {"STATUS", false, [](const AccountOutcome& o) { return std::string(exec_status_name(o.status)); },
+         [](const AccountOutcome& o) { return status_style(o.status); }},
+        {"CHANGE", false,
+         [](const AccountOutcome& o) {
+             if (o.status != ExecStatus::ok) return o.error;
+             std::string text;
+             for (const auto& a : o.added) text += (text.empty() ? "+" : " +") + a;
+             for (const auto& r : o.removed) text += (text.empty() ? "-" : " -") + r;
+             if (o.login_verified) text += *o.login_verified ? " (login verified)" : " (login failed)";
+             return text.empty() ? std::string(o.changed ? "rewritten" : "unchanged") : text;
+         }},
+        {"TIME", true, [](const AccountOutcome& o) { return fmt::format("{}ms", o.duration.count()); }},
+    };
+    return columns;
+}
+
+const std::vector<Column<AccountAudit>>& audit_columns() {
+    static const std::vector<Column<AccountAudit>> columns = {
+        {"NODE", false, [](const AccountAudit& a) { return a.node; }},
+        {"USER", false, [](const AccountAudit& a) { return a.remote_user; }},
+        {"STATUS", false,
+         [](const AccountAudit& a) {
+             return a.status != ExecStatus::ok ? std::string(exec_status_name(a.status))
+                                               : std::string(a.drift() ? "drift" : "in-sync");
+         },
+         [](const AccountAudit& a) { return a.status == ExecStatus::ok && !a.drift() ? Style::good : Style::bad; }},
+        {"UNKNOWN", false, [](const AccountAudit& a) { return std::to_string(a.unknown.size()); }},
+        {"MISSING", false, [](const AccountAudit& a) { return a.missing.empty() ? "0" : join(a.missing); }},
+        {"UNEXPECTED", false, [](const AccountAudit& a) { return std::to_string(a.unexpected.size()); }},
+        {"OUTSIDE", true, [](const AccountAudit& a) { return std::to_string(a.outside.size()); }},
+        {"ERROR", false, [](const AccountAudit& a) { return a.error.empty() ? "-" : a.error; }},
+    };
+    return columns;
+}
+
+// The lines behind the counts: which keys, where.
+void print_audit_details(const Printer& p, const std::vector<AccountAudit>& audits) {
+    for (const auto& a : audits) {
+        for (const auto& k : a.unknown)
+            p.line(fmt::format("{} {}: unknown key {}: {}", a.node, a.remote_user,
+                               k.in_block ? "in the managed block" : "outside the block", describe_found(k)));
+        for (const auto& k : a.unexpected)
+            p.line(fmt::format("{} {}: not recorded here (or other options): {}", a.node, a.remote_user,
+                               describe_found(k)));
+        for (const auto& m : a.missing) p.line(fmt::format("{} {}: missing: key \"{}\"", a.node, a.remote_user, m));
+    }
+}
+
+int outcomes_exit(const std::vector<AccountOutcome>& outcomes) {
+    for (const auto& o : outcomes)
+        if (o.status == ExecStatus::interrupted) return kExitInterrupted;
+    for (const auto& o : outcomes)
+        if (o.status != ExecStatus::ok) return kExitPartial;
+    return kExitOk;
+}
+
+std::string outcomes_summary(const std::vector<AccountOutcome>& outcomes) {
+    std::size_t changed = 0, failed = 0;
+    std::vector<std::string> failed_nodes;
+    for (const auto& o : outcomes) {
+        changed += o.status == ExecStatus::ok && o.changed;
+        if (o.status != ExecStatus::ok) {
+            ++failed;
+            failed_nodes.push_back(o.node);
+        }
+    }
+    std::string text = fmt::format("{} account(s): {} changed, {} unchanged, {} failed", outcomes.size(), changed,
+                                   outcomes.size() - changed - failed, failed);
+    if (failed) text += " (" + fold_nodeset(failed_nodes) + ")";
+    return text;
+}
+
+void print_outcomes(const Printer& p, const std::vector<AccountOutcome>& outcomes) {
+    p.rows(outcomes, outcome_columns());
+    for (const auto& o : outcomes)
+        for (const auto& n : o.notes) p.note(fmt::format("{} {}: {}", o.node, o.remote_user, n));
+    p.note(outcomes_summary(outcomes));
+}
+
+// Every per-node key command ends the same way.
+Result<int> report_outcomes(App& ctx, const Result<std::vector<AccountOutcome>>& outcomes) {
+    if (!outcomes) return std::unexpected(outcomes.error());
+    const Printer& p = ctx.printer();
+    if (p.format == Format::json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& o : *outcomes) out.push_back(outcome_json(o));
+        p.json(out);
+    } else {
+        print_outcomes(p, *outcomes);
+    }
+    return outcomes_exit(*outcomes);
+}
+
+Result<std::string> read_public_key_input(const std::string& source) {
+    std::ostringstream text;
+    if (source == "-") {
+        text << std::cin.rdbuf();
+    } else {
+        std::ifstream file(source);
+        if (!file) return fail(ErrorKind::io, fmt::format("cannot read public key file \"{}\"", source));
+        text << file.rdbuf();
+    }
+    return text.str();
+}
+
+// A long-running command body with the ops context opened.
+template <class F>
+std::function<void()> body(App& ctx, F f) {
+    return [&ctx, f] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            return f(**ops, ctx.printer());
+        });
+    };
+}
+
+void add_add(CLI::App& group, App& ctx) {
+    auto req = std::make_shared<KeyAddRequest>();
+    auto source = std::make_shared<std::string>();
+    auto comment = std::make_shared<std::string>();
+    auto* cmd = group.add_subcommand("add", "register a public key (ed25519, ecdsa, rsa >= 2048, sk-)");
+    cmd->add_option("name", req->name, "key name ([A-Za-z0-9._-])")->required();
+    cmd->add_option("--public-key", *source, "public key file (e.g. id_ed25519.pub), or - for stdin")->required();
+    cmd->add_option("--owner", req->owner, "who the key belongs to");
+    auto* c = cmd->add_option("--comment", *comment, "comment written after the key (default: the key's own)");
+    cmd->callback(body(ctx, [req, source, comment, c](OpsContext& ops, const Printer& p) -> Result<int> {
+        auto text = read_public_key_input(*source);
+        if (!text) return std::unexpected(text.error());
+        req->public_key_text = *text;
+        req->source = *source == "-" ? "stdin" : *source;
+        if (c->count()) req->comment = *comment;
+        auto key = key_add(ops, *req);
+        if (!key) return std::unexpected(key.error());
+        if (p.format == Format::json) p.json(key_json({*key, {}}));
+        else
+            p.line(fmt::format("added key {} ({} {}{})", key->name, key->type, key->fingerprint,
+                               key->owner.empty() ? "" : ", owner " + key->owner));
+        return kExitOk;
+    }));
+}
+
+void add_ls(CLI::App& group, App& ctx) {
+    auto* cmd = group.add_subcommand("ls", "list registered keys and where they are pushed");
+    cmd->alias("list");
+    cmd->callback(body(ctx, [](OpsContext& ops, const Printer& p) -> Result<int> {
+        auto keys = key_list(ops);
+        if (!keys) return std::unexpected(keys.error());
+        if (p.format == Format::json) {
+            nlohmann::json out = nlohmann::json::array();
+            for (const auto& k : *keys) out.push_back(key_json(k));
+            p.json(out);
+            return kExitOk;
+        }
+        static const std::vector<Column<KeyDetails>> columns = {
+            {"NAME", false, [](const KeyDetails& d) { return d.key.name; }},
+            {"TYPE", false, [](const KeyDetails& d) { return d.key.type; }},
+            {"FINGERPRINT", false, [](const KeyDetails& d) { return d.key.fingerprint; }},
+            {"OWNER", false, [](const KeyDetails& d) { return d.key.owner.empty() ? "-" : d.key.owner; }},
+            {"NODES", false,
+             [](const KeyDetails& d) {
+                 std::vector<std::string> nodes;
+                 for (const auto& pl : d.placements) nodes.push_back(pl.node);
+                 return nodes.empty() ? std::string("-") : fold_nodeset(nodes);
+             }},
+            {"COMMENT", true, [](const KeyDetails& d) { return d.key.comment; }},
+            {"ADDED", true, [](const KeyDetails& d) { return d.key.created_at; }},
+        };
+        p.rows(*keys, columns);
+        return kExitOk;
+    }));
+}
+
+void add_show(CLI::App& group, App& ctx) {
+    auto name = std::make_shared<std::string>();
+    auto* cmd = group.add_subcommand("show", "show one key and every account it is pushed to");
+    cmd->add_option("name", *name, "key name")->required();
+    cmd->callback(body(ctx, [name](OpsContext& ops, const Printer& p) -> Result<int> {
+        auto d = key_show(ops, *name);
+        if (!d) return std::unexpected(d.error());
+        if (p.format == Format::json) {
+            p.json(key_json(*d));
+            return kExitOk;
+        }
+        auto kv = [&](const char* key, const std::string& value) { p.line(fmt::format("{:<13}{}", key, value)); };
+        kv("Name:", d->key.name);
+        kv("Type:", d->key.type);
+        kv("Fingerprint:", d->key.fingerprint);
+        kv("Owner:", d->key.owner.empty() ? "-" : d->key.owner);
+        kv("Comment:", d->key.comment.empty() ? "-" : d->key.comment);
+        kv("Added:", d->key.created_at);
+        kv("Public key:", d->key.type + " " + d->key.base64);
+        if (d->placements.empty()) {
+            kv("Pushed to:", "-");
+            return kExitOk;
+        }
+        p.line("");
+        static const std::vector<Column<KeyPlacement>> columns = {
+            {"NODE", false, [](const KeyPlacement& pl) { return pl.node; }},
+            {"USER", false, [](const KeyPlacement& pl) { return pl.remote_user; }},
+            {"OPTIONS", false, [](const KeyPlacement& pl) { return pl.options.empty() ? "-" : pl.options; }},
+            {"PUSHED", false, [](const KeyPlacement& pl) { return pl.pushed_at; }},
+        };
+        p.rows(d->placements, columns);
+        return kExitOk;
+    }));
+}
+
+void add_rm(CLI::App& group, App& ctx) {
+    auto name = std::make_shared<std::string>();
+    auto keep = std::make_shared<bool>(false);
+    auto* cmd = group.add_subcommand("rm", "revoke a key from every node it was pushed to, then forget it");
+    cmd->alias("remove");
+    cmd->add_option("name", *name, "key name")->required();
+    cmd->add_flag("--keep-on-nodes", *keep, "only forget it: leave it in authorized_keys on the nodes");
+    cmd->callback(body(ctx, [name, keep](OpsContext& ops, const Printer& p) -> Result<int> {
+        auto removed = key_remove(ops, *name, *keep);
+        if (!removed) return std::unexpected(removed.error());
+        if (p.format == Format::json) {
+            nlohmann::json accounts = nlohmann::json::array();
+            for (const auto& o : removed->outcomes) accounts.push_back(outcome_json(o));
+            p.json({{"key", *name}, {"removed", removed->removed_from_inventory}, {"accounts", accounts}});
+        } else {
+            if (!removed->outcomes.empty()) print_outcomes(p, removed->outcomes);
+            p.line(removed->removed_from_inventory
+                       ? fmt::format("removed key {}", *name)
+                       : fmt::format("key {} kept in the inventory: some nodes still have it (run key rm again)",
+                                     *name));
+        }
+        int code = outcomes_exit(removed->outcomes);
+        return code == kExitOk && !removed->removed_from_inventory ? kExitPartial : code;
+    }));
+}
+
+void add_push(CLI::App& group, App& ctx) {
+    auto req = std::make_shared<KeyPushRequest>();
+    auto* cmd = group.add_subcommand("push", "put keys into the managed block of authorized_keys on nodes");
+    cmd->add_option("keys", req->keys, "KEY…")->required();
+    cmd->add_option("--to", req->nodeset, "NODESET")->required();
+    cmd->add_option("--remote-user", req->remote_user, "whose authorized_keys (default: each node's login user)");
+    cmd->add_option("--options", req->options, "authorized_keys options, e.g. 'from=\"10.0.0.0/8\",no-pty'");
+    cmd->callback(body(ctx, [&ctx, req](OpsContext& ops, const Printer&) { return report_outcomes(ctx, key_push(ops, *req)); }));
+}
+
+void add_revoke(CLI::App& group, App& ctx) {
+    auto req = std::make_shared<KeyRevokeRequest>();
+    auto* cmd = group.add_subcommand("revoke", "take a key out of the managed block on nodes");
+    cmd->add_option("key", req->key, "KEY")->required();
+    cmd->add_option("--from", req->nodeset, "NODESET")->required();
+    cmd->add_option("--remote-user", req->remote_user,
+                    "only this user's authorized_keys (default: every account clusterctl manages there)");
+    cmd->callback(body(ctx, [&ctx, req](OpsContext& ops, const Printer&) { return report_outcomes(ctx, key_revoke(ops, *req)); }));
+}
+
+void add_rotate(CLI::App& group, App& ctx) {
+    auto req = std::make_shared<KeyRotateRequest>();
+    auto* cmd = group.add_subcommand("rotate", "push NEW where OLD is, verify a login with NEW, then revoke OLD");
+    cmd->add_option("old", req->old_key, "OLD key")->required();
+    cmd->add_option("new", req->new_key, "NEW key")->required();
+    cmd->add_option("--on", req->nodeset, "NODESET")->required();
+    cmd->add_option("--identity", req->identity_files, "NEW's private key file, to verify the login (repeatable)");
+    cmd->callback(body(ctx, [&ctx, req](OpsContext& ops, const Printer&) { return report_outcomes(ctx, key_rotate(ops, *req)); }));
+}
+
+void add_audit(CLI::App& group, App& ctx) {
+    auto req = std::make_shared<KeyAuditRequest>();
+    auto* cmd = group.add_subcommand("audit", "compare authorized_keys on nodes with the inventory (exit 3 on drift)");
+    cmd->add_option("nodeset", req->nodeset, "NODESET")->required();
+    cmd->add_option("--remote-user", req->remote_user, "only this user's authorized_keys");
+    cmd->callback(body(ctx, [req](OpsContext& ops, const Printer& p) -> Result<int> {
+        auto audits = key_audit(ops, *req);
+        if (!audits) return std::unexpected(audits.error());
+        std::size_t drift = 0, failed = 0;
+        for (const auto& a : *audits) {
+            failed += a.status != ExecStatus::ok;
+            drift += a.status == ExecStatus::ok && a.drift();
+        }
+        if (p.format == Format::json) {
+            nlohmann::json out = nlohmann::json::array();
+            for (const auto& a : *audits) out.push_back(audit_json(a));
+            p.json(out);
+        } else {
+            p.rows(*audits, audit_columns());
+            print_audit_details(p, *audits);
+        }
+        p.note(fmt::format("{} account(s): {} in sync, {} drifted, {} failed", audits->size(),
+                           audits->size() - drift - failed, drift, failed));
+        for (const auto& a : *audits)
+            if (a.status == ExecStatus::interrupted) return kExitInterrupted;
+        return drift || failed ? kExitPartial : kExitOk;
+    }));
+}
+
+// sync --exclusive: show what goes, then ask (a terminal) or require --yes.
+bool confirm_removals(const Printer& p, const std::vector<AccountAudit>& plan, bool yes) {
+    std::size_t count = 0;
+    for (const auto& a : plan)
+        for (const auto& k : a.removable) {
+            ++count;
+            p.note(fmt::format("{} {}: will remove (outside the managed block): {}", a.node, a.remote_user,
+                               describe_found(k)));
+        }
+    for (const auto& a : plan)
+        if (!a.protected_login_key.empty())
+            p.note(fmt::format("{} {}: keeping {} (clusterctl logs in with it)", a.node, a.remote_user,
+                               a.protected_login_key));
+    if (count == 0 || yes) return true;
+    if (p.format == Format::json || !isatty(STDIN_FILENO)) {
+        p.note(fmt::format("not removing {} key(s) without --yes (no terminal to ask on)", count));
+        return false;
+    }
+    std::fprintf(stderr, "Remove these %zu key(s)? [y/N] ", count);
+    std::string answer;
+    std::getline(std::cin, answer);
+    return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+void add_sync(CLI::App& group, App& ctx) {
+    auto req = std::make_shared<KeySyncRequest>();
+    auto yes = std::make_shared<bool>(false);
+    auto* cmd = group.add_subcommand("sync", "make each node's managed block equal to the inventory");
+    cmd->add_option("nodeset", req->nodeset, "NODESET")->required();
+    cmd->add_option("--remote-user", req->remote_user, "only this user's authorized_keys");
+    cmd->add_flag("--exclusive", req->exclusive,
+                  "also remove keys outside the block (shown first; never the key clusterctl logs in with)");
+    cmd->add_flag("-y,--yes", *yes, "with --exclusive: remove without asking");
+    cmd->add_flag("--dry-run", req->dry_run, "only show what differs (as key audit)");
+    cmd->callback(body(ctx, [req, yes](OpsContext& ops, const Printer& p) -> Result<int> {
+        req->confirm_removals = [&](const std::vector<AccountAudit>& plan) { return confirm_removals(p, plan, *yes); };
+        auto synced = key_sync(ops, *req);
+        if (!synced) return std::unexpected(synced.error());
+        if (p.format == Format::json) {
+            nlohmann::json plan = nlohmann::json::array(), accounts = nlohmann::json::array();
+            for (const auto& a : synced->plan) plan.push_back(audit_json(a));
+            for (const auto& o : synced->outcomes) accounts.push_back(outcome_json(o));
+            p.json({{"dry_run", req->dry_run}, {"confirmed", synced->confirmed}, {"plan", plan}, {"accounts", accounts}});
+        } else if (req->dry_run) {
+            p.rows(synced->plan, audit_columns());
+            print_audit_details(p, synced->plan);
+        } else if (synced->confirmed) {
+            print_outcomes(p, synced->outcomes);
+        }
+        if (!synced->confirmed) return kExitError;
+        if (req->dry_run) {
+            for (const auto& a : synced->plan)
+                if (a.status != ExecStatus::ok || a.drift()) return kExitPartial;
+            return kExitOk;
+        }
+        return outcomes_exit(synced->outcomes);
+    }));
+}
+
+}  // namespace
+
+void add_key_commands(CLI::App& app, App& ctx) {
+    auto* group = app.add_subcommand("key", "register SSH public keys and distribute them to nodes");
+    group->require_subcommand(1);
+    add_add(*group, ctx);
+    add_ls(*group, ctx);
+    add_show(*group, ctx);
+    add_rm(*group, ctx);
+    add_push(*group, ctx);
+    add_revoke(*group, ctx);
+    add_sync(*group, ctx);
+    add_audit(*group, ctx);
+    add_rotate(*group, ctx);
+}
+
+}  // namespace cc::cli

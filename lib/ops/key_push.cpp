@@ -1,0 +1,346 @@
+// key push | revoke | rm | rotate: edits of the managed block, merged with
+// what the node has now (so concurrent pushes keep each other's keys), then
+// recorded in the inventory for the accounts that succeeded.
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "config/paths.hpp"
+#include "keys/authorized_keys.hpp"
+#include "ops/key_common.hpp"
+#include "ops/keys.hpp"
+#include "ssh/host_key.hpp"
+#include "ssh/private_key.hpp"
+
+namespace cc {
+
+using namespace keyops;
+
+namespace {
+
+struct PushLine {
+    KeyRecord key;
+    std::string line;
+};
+
+// The block with each pushed key in place (replacing its old line, so new
+// options take effect) or appended; `added` gets the keys whose line changed.
+KeysEdit plan_push(const RemoteAuthorizedKeys& current, const std::vector<PushLine>& push,
+                   std::vector<std::string>& added) {
+    KeysEdit edit;
+    std::set<std::string> placed;
+    added.clear();
+    for (const auto& line : current.parsed.managed) {
+        std::string fp = line.is_key ? line_fingerprint(line) : "";
+        auto it = std::find_if(push.begin(), push.end(), [&](const PushLine& p) { return p.key.fingerprint == fp; });
+        if (it == push.end()) {
+            edit.managed_lines.push_back(line.raw);
+        } else if (placed.insert(fp).second) {
+            edit.managed_lines.push_back(it->line);
+            if (line.raw != it->line) added.push_back(it->key.name);
+        }
+    }
+    for (const auto& p : push)
+        if (placed.insert(p.key.fingerprint).second) {
+            edit.managed_lines.push_back(p.line);
+            added.push_back(p.key.name);
+        }
+    return edit;
+}
+
+KeysEdit unchanged(const RemoteAuthorizedKeys& current) {
+    KeysEdit edit;
+    for (const auto& line : current.parsed.managed) edit.managed_lines.push_back(line.raw);
+    return edit;
+}
+
+// The block without `key`; says so in `removed`.
+KeysEdit plan_revoke(const RemoteAuthorizedKeys& current, const KeyRecord& key, std::vector<std::string>& removed) {
+    KeysEdit edit;
+    removed.clear();
+    for (const auto& line : current.parsed.managed) {
+        if (line.is_key && line_fingerprint(line) == key.fingerprint) {
+            if (removed.empty()) removed.push_back(key.name);
+            continue;
+        }
+        edit.managed_lines.push_back(line.raw);
+    }
+    return edit;
+}
+
+std::vector<std::string> copies_outside(const RemoteAuthorizedKeys& file, const KeyRecord& key) {
+    std::vector<std::string> notes;
+    for (const auto& line : unmanaged_keys(file.parsed))
+        if (line_fingerprint(line) == key.fingerprint)
+            notes.push_back(fmt::format("\"{}\" is also in {} outside the managed block: logins with it still work "
+                                        "(`key sync --exclusive` removes it)",
+                                        key.name, file.path()));
+    return notes;
+}
+
+Result<void> revoke_in(Connection& c, const Node& node, const std::string& user, const KeyRecord& key,
+                       AccountOutcome& out, std::chrono::milliseconds timeout) {
+    std::vector<std::string> removed;
+    auto edited = edit_authorized_keys(
+        c, user,
+        [&](const RemoteAuthorizedKeys& current) -> Result<KeysEdit> {
+            KeysEdit edit = plan_revoke(current, key, removed);
+            if (auto ok = keep_login_key(c, user == node.user, current, edit); !ok) return std::unexpected(ok.error());
+            return edit;
+        },
+        timeout);
+    if (!edited) return std::unexpected(edited.error());
+    out.removed = std::move(removed);
+    out.changed = out.changed || edited->changed;
+    out.notes = copies_outside(edited->before, key);
+    return {};
+}
+
+Result<std::vector<KeyRecord>> get_keys(OpsContext& ctx, const std::vector<std::string>& names) {
+    std::vector<KeyRecord> keys;
+    for (const auto& name : names) {
+        auto key = ctx.inventory.get_key(name);
+        if (!key) return std::unexpected(key.error());
+        keys.push_back(std::move(*key));
+    }
+    return keys;
+}
+
+// Commits what succeeded; the outcomes are the report either way.
+Result<std::vector<AccountOutcome>> record(OpsContext& ctx, std::vector<AccountOutcome> outcomes,
+                                           const std::vector<KeyPlacement>& set,
+                                           const std::vector<KeyPlacement>& removed) {
+    if (auto r = ctx.inventory.record_placements(set, removed); !r) return std::unexpected(r.error());
+    return outcomes;
+}
+
+}  // namespace
+
+Result<std::vector<AccountOutcome>> key_push(OpsContext& ctx, const KeyPushRequest& request) {
+    if (request.keys.empty()) return fail(ErrorKind::invalid_input, "no key named (key push KEY… --to NODESET)");
+    if (auto ok = validate_key_options(request.options); !ok) return std::unexpected(ok.error());
+    if (!request.remote_user.empty())
+        if (auto ok = validate_remote_user(request.remote_user); !ok) return std::unexpected(ok.error());
+    auto keys = get_keys(ctx, request.keys);
+    if (!keys) return std::unexpected(keys.error());
+    auto nodes = resolve_nodes(ctx, request.nodeset);
+    if (!nodes) return std::unexpected(nodes.error());
+
+    std::vector<PushLine> push;
+    for (const auto& k : *keys)
+        if (std::none_of(push.begin(), push.end(), [&](const PushLine& p) { return p.key.name == k.name; }))
+            push.push_back({k, render_key_line(public_key_of(k), request.options)});
+    std::vector<std::vector<std::string>> users;
+    for (const auto& n : *nodes) users.push_back({request.remote_user.empty() ? n.user : request.remote_user});
+
+    auto outcomes = for_each_account<AccountOutcome>(
+        ctx, *nodes, users, [&](Connection& c, const Node&, const std::string& user, AccountOutcome& out) -> Result<void> {
+            std::vector<std::string> added;
+            auto edited = edit_authorized_keys(
+                c, user, [&](const RemoteAuthorizedKeys& current) { return Result<KeysEdit>(plan_push(current, push, added)); },
+                ctx.settings.command_timeout);
+            if (!edited) return std::unexpected(edited.error());
+            out.added = std::move(added);
+            out.changed = edited->changed;
+            return {};
+        });
+    std::vector<KeyPlacement> set;
+    const std::string now = utc_now_iso8601();
+    for (const auto& o : outcomes)
+        if (o.status == ExecStatus::ok)
+            for (const auto& p : push) set.push_back({p.key.name, o.node, o.remote_user, request.options, now});
+    return record(ctx, std::move(outcomes), set, {});
+}
+
+Result<std::vector<AccountOutcome>> key_revoke(OpsContext& ctx, const KeyRevokeRequest& request) {
+    auto key = ctx.inventory.get_key(request.key);
+    if (!key) return std::unexpected(key.error());
+    auto nodes = resolve_nodes(ctx, request.nodeset);
+    if (!nodes) return std::unexpected(nodes.error());
+    auto users = accounts_per_node(ctx, *nodes, request.remote_user);
+    if (!users) return std::unexpected(users.error());
+    auto outcomes = for_each_account<AccountOutcome>(
+        ctx, *nodes, *users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) {
+            return revoke_in(c, node, user, *key, out, ctx.settings.command_timeout);
+        });
+    std::vector<KeyPlacement> removed;
+    for (const auto& o : outcomes)
+        if (o.status == ExecStatus::ok) removed.push_back({key->name, o.node, o.remote_user, "", ""});
+    return record(ctx, std::move(outcomes), {}, removed);
+}
+
+Result<KeyRemoveResult> key_remove(OpsContext& ctx, const std::string& name, bool keep_on_nodes) {
+    auto details = key_show(ctx, name);
+    if (!details) return std::unexpected(details.error());
+    KeyRemoveResult result;
+    if (!keep_on_nodes && !details->placements.empty()) {
+        auto all = ctx.inventory.list_nodes();
+        if (!all) return std::unexpected(all.error());
+        std::vector<Node> nodes;
+        std::vector<std::vector<std::string>> users;
+        for (const auto& node : *all) {
+            std::vector<std::string> here;
+            for (const auto& p : details->placements)
+                if (p.node == node.name) here.push_back(p.remote_user);
+            if (here.empty()) continue;
+            nodes.push_back(node);
+            users.push_back(std::move(here));
+        }
+        result.outcomes = for_each_account<AccountOutcome>(
+            ctx, nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) {
+                return revoke_in(c, node, user, details->key, out, ctx.settings.command_timeout);
+            });
+        bool all_ok = std::all_of(result.outcomes.begin(), result.outcomes.end(),
+                                  [](const AccountOutcome& o) { return o.status == ExecStatus::ok; });
+        if (!all_ok) {
+            // Keep the key (and where it still is) so `key rm` can be run again.
+            std::vector<KeyPlacement> removed;
+            for (const auto& o : result.outcomes)
+                if (o.status == ExecStatus::ok) removed.push_back({name, o.node, o.remote_user, "", ""});
+            if (auto r = ctx.inventory.record_placements({}, removed); !r) return std::unexpected(r.error());
+            return result;
+        }
+    }
+    if (auto r = ctx.inventory.remove_key(name); !r) return std::unexpected(r.error());
+    result.removed_from_inventory = true;
+    return result;
+}
+
+namespace {
+
+// The fingerprint of the public half of a private key file: from an OpenSSH
+// key's header, or from FILE.pub.
+std::string private_key_fingerprint(const std::string& path) {
+    PrivateKeyInfo info = inspect_private_key(path);
+    if (!info.readable) return "";
+    if (!info.public_blob.empty()) return sha256_fingerprint(info.public_blob);
+    std::ifstream pub(path + ".pub");
+    std::string line;
+    if (!pub || !std::getline(pub, line)) return "";
+    auto key = parse_public_key(line);
+    return key ? key->fingerprint : "";
+}
+
+std::string find_private_key(const std::vector<std::string>& candidates, const std::string& fingerprint) {
+    for (const auto& c : candidates) {
+        std::string path = expand_home(c);
+        if (private_key_fingerprint(path) == fingerprint) return path;
+    }
+    return "";
+}
+
+}  // namespace
+
+Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateRequest& request) {
+    auto keys = get_keys(ctx, {request.old_key, request.new_key});
+    if (!keys) return std::unexpected(keys.error());
+    const KeyRecord& old_key = (*keys)[0];
+    const KeyRecord& new_key = (*keys)[1];
+    if (old_key.name == new_key.name) return fail(ErrorKind::invalid_input, "OLD and NEW are the same key");
+    auto nodes = resolve_nodes(ctx, request.nodeset);
+    if (!nodes) return std::unexpected(nodes.error());
+    auto placements = ctx.inventory.list_placements();
+    if (!placements) return std::unexpected(placements.error());
+
+    // Where OLD is recorded; on other nodes, the login user (in case OLD is in
+    // the block without the inventory knowing).
+    std::vector<std::vector<std::string>> users;
+    std::map<std::pair<std::string, std::string>, std::string> old_options;
+    for (const auto& n : *nodes) {
+        std::vector<std::string> here;
+        for (const auto& p : *placements)
+            if (p.key == old_key.name && p.node == n.name) {
+                here.push_back(p.remote_user);
+                old_options[{n.name, p.remote_user}] = p.options;
+            }
+        if (here.empty()) here.push_back(n.user);
+        users.push_back(std::move(here));
+    }
+
+    auto outcomes = for_each_account<AccountOutcome>(
+        ctx, *nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) -> Result<void> {
+            const auto timeout = ctx.settings.command_timeout;
+            bool old_in_block = false;
+            std::vector<std::string> added;
+            auto pushed = edit_authorized_keys(
+                c, user,
+                [&](const RemoteAuthorizedKeys& current) -> Result<KeysEdit> {
+                    std::string options;
+                    old_in_block = false;
+                    for (const auto& line : current.parsed.managed)
+                        if (line.is_key && line_fingerprint(line) == old_key.fingerprint) {
+                            old_in_block = true;
+                            options = line.options;
+                        }
+                    if (auto it = old_options.find({node.name, user}); it != old_options.end()) options = it->second;
+                    if (!old_in_block) return unchanged(current);
+                    return plan_push(current, {{new_key, render_key_line(public_key_of(new_key), options)}}, added);
+                },
+                timeout);
+            if (!pushed) return std::unexpected(pushed.error());
+            if (!old_in_block) {
+                out.notes.push_back(fmt::format("\"{}\" is not in the managed block here: nothing to rotate",
+                                                old_key.name));
+                return {};
+            }
+            out.changed = pushed->changed;
+            out.added = {new_key.name};  // in place now (changed or not): recorded below
+
+            Target target = target_for(ctx, node);
+            std::vector<std::string> candidates = request.identity_files;
+            candidates.insert(candidates.end(), target.identity_files.begin(), target.identity_files.end());
+            std::string private_key = find_private_key(candidates, new_key.fingerprint);
+            bool clusterctl_can_use_new = !private_key.empty() &&
+                                          !find_private_key(target.identity_files, new_key.fingerprint).empty();
+            if (private_key.empty()) {
+                out.notes.push_back(fmt::format("login with \"{}\" not verified: its private key is not available "
+                                                "to clusterctl (give --identity FILE)",
+                                                new_key.name));
+            } else {
+                target.user = user;
+                target.identity_files = {private_key};
+                target.use_agent = false;
+                auto login = ctx.transport.connect(target, pinned_check(node), connect_options(ctx));
+                out.login_verified = login.has_value();
+                if (!login)
+                    return fail(ErrorKind::auth, fmt::format("\"{}\" was pushed but a login with it failed, so \"{}\" "
+                                                             "was kept: {}",
+                                                             new_key.name, old_key.name, login.error().message));
+            }
+            // Taking out the key clusterctl logs in with is safe only when
+            // clusterctl will find the new one by itself next time.
+            const bool login_account = user == node.user && !(out.login_verified.value_or(false) && clusterctl_can_use_new);
+            std::vector<std::string> removed;
+            auto revoked = edit_authorized_keys(
+                c, user,
+                [&](const RemoteAuthorizedKeys& current) -> Result<KeysEdit> {
+                    KeysEdit edit = plan_revoke(current, old_key, removed);
+                    if (auto ok = keep_login_key(c, login_account, current, edit); !ok)
+                        return std::unexpected(ok.error());
+                    return edit;
+                },
+                timeout);
+            if (!revoked) return std::unexpected(revoked.error());
+            out.removed = std::move(removed);
+            out.changed = out.changed || revoked->changed;
+            auto outside = copies_outside(revoked->before, old_key);
+            out.notes.insert(out.notes.end(), outside.begin(), outside.end());
+            return {};
+        });
+
+    std::vector<KeyPlacement> set, removed;
+    const std::string now = utc_now_iso8601();
+    for (const auto& o : outcomes) {
+        auto it = old_options.find({o.node, o.remote_user});
+        std::string options = it != old_options.end() ? it->second : "";
+        // NEW is on the node as soon as the push step worked, even if OLD stayed.
+        if (!o.added.empty())
+            set.push_back({new_key.name, o.node, o.remote_user, options, now});
+        if (o.status == ExecStatus::ok) removed.push_back({old_key.name, o.node, o.remote_user, "", ""});
+    }
+    return record(ctx, std::move(outcomes), set, removed);
+}
+
+}  // namespace cc

@@ -1,0 +1,124 @@
+// `key …` use cases: a registry of public keys in the inventory, and the
+// managed block of authorized_keys on nodes kept equal to it. Nothing here prints.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ops/context.hpp"
+#include "ops/exec.hpp"
+
+namespace cc {
+
+struct KeyAddRequest {
+    std::string name;
+    std::string public_key_text;  // one OpenSSH public key line
+    std::string source;           // file name (or "stdin") for messages
+    std::string owner;
+    std::optional<std::string> comment;  // replaces the line's own comment
+};
+Result<KeyRecord> key_add(OpsContext& ctx, const KeyAddRequest& request);
+
+struct KeyDetails {
+    KeyRecord key;
+    std::vector<KeyPlacement> placements;
+};
+Result<std::vector<KeyDetails>> key_list(OpsContext& ctx);
+Result<KeyDetails> key_show(OpsContext& ctx, const std::string& name);
+
+// What happened in one remote user's authorized_keys on one node.
+struct AccountOutcome {
+    std::string node;
+    std::string remote_user;
+    ExecStatus status = ExecStatus::error;  // ok, or why not
+    std::string error;
+    bool changed = false;                   // the file was rewritten
+    std::vector<std::string> added;         // key names
+    std::vector<std::string> removed;       // key names, or fingerprints of unknown keys
+    std::optional<bool> login_verified;     // rotate: a login with the new key worked
+    std::vector<std::string> notes;         // e.g. a revoked key still present outside the block
+    std::chrono::milliseconds duration{0};
+};
+
+struct KeyPushRequest {
+    std::vector<std::string> keys;  // names
+    std::string nodeset;
+    std::string remote_user;        // "" = each node's login user
+    std::string options;            // authorized_keys options for these lines
+};
+Result<std::vector<AccountOutcome>> key_push(OpsContext& ctx, const KeyPushRequest& request);
+
+struct KeyRevokeRequest {
+    std::string key;
+    std::string nodeset;
+    std::string remote_user;  // "" = every account on those nodes clusterctl manages, and the login user
+};
+Result<std::vector<AccountOutcome>> key_revoke(OpsContext& ctx, const KeyRevokeRequest& request);
+
+struct KeyRemoveResult {
+    bool removed_from_inventory = false;  // false when some node could not be cleaned
+    std::vector<AccountOutcome> outcomes;
+};
+// Revokes the key everywhere it was pushed (unless keep_on_nodes), then
+// forgets it; when a node fails the key stays registered so nothing is orphaned.
+Result<KeyRemoveResult> key_remove(OpsContext& ctx, const std::string& name, bool keep_on_nodes);
+
+struct KeyRotateRequest {
+    std::string old_key;
+    std::string new_key;
+    std::string nodeset;
+    std::vector<std::string> identity_files;  // where to look for NEW's private key (besides ssh.identity_files)
+};
+Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateRequest& request);
+
+// A key line found on a node.
+struct FoundKey {
+    std::string fingerprint;
+    std::string type;
+    std::string comment;
+    std::string options;
+    std::string key_name;  // "" when the inventory does not know it
+    bool in_block = false;
+};
+
+struct AccountAudit {
+    std::string node;
+    std::string remote_user;
+    ExecStatus status = ExecStatus::error;
+    std::string error;
+    bool login_account = false;            // clusterctl logs in as this user
+    std::vector<FoundKey> unknown;         // keys the inventory does not know (anywhere in the file)
+    std::vector<std::string> missing;      // recorded here, absent from the block
+    std::vector<FoundKey> unexpected;      // in the block, not recorded here (or other options)
+    std::vector<FoundKey> outside;         // every key line outside the block
+    std::vector<FoundKey> removable;       // what sync --exclusive would remove outside the block
+    std::string protected_login_key;       // fingerprint sync --exclusive never removes
+    std::chrono::milliseconds duration{0};
+    bool drift() const { return !unknown.empty() || !missing.empty() || !unexpected.empty(); }
+};
+
+struct KeyAuditRequest {
+    std::string nodeset;
+    std::string remote_user;  // "" = every managed account on those nodes, and the login user
+};
+Result<std::vector<AccountAudit>> key_audit(OpsContext& ctx, const KeyAuditRequest& request);
+
+struct KeySyncRequest {
+    std::string nodeset;
+    std::string remote_user;
+    bool exclusive = false;
+    bool dry_run = false;
+    // exclusive: shown what would be removed outside the blocks; false stops
+    // before anything is written.
+    std::function<bool(const std::vector<AccountAudit>&)> confirm_removals;
+};
+struct KeySyncResult {
+    std::vector<AccountAudit> plan;         // exclusive / dry run: what was found first
+    std::vector<AccountOutcome> outcomes;   // empty on a dry run or a refused confirmation
+    bool confirmed = true;
+};
+Result<KeySyncResult> key_sync(OpsContext& ctx, const KeySyncRequest& request);
+
+}  // namespace cc
