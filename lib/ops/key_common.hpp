@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/interrupt.hpp"
 #include "fanout/fanout.hpp"
 #include "keys/public_key.hpp"
 #include "keys/remote_authorized_keys.hpp"
@@ -49,7 +50,9 @@ std::vector<R> for_each_account(OpsContext& ctx, const std::vector<Node>& nodes,
     std::vector<R> results(first.back());
     for_each_parallel(nodes.size(), ctx.settings.fanout, [&](std::size_t i) {
         auto start = Clock::now();
-        auto connection = connect_pinned(ctx, nodes[i]);
+        auto connection = interrupt_requested()
+                              ? Result<std::unique_ptr<Connection>>(fail(ErrorKind::interrupted, "interrupted before start"))
+                              : connect_pinned(ctx, nodes[i]);
         for (std::size_t j = 0; j < users[i].size(); ++j) {
             R& r = results[first[i] + j];
             r.node = nodes[i].name;

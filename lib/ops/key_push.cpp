@@ -292,9 +292,14 @@ Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateR
             std::vector<std::string> candidates = request.identity_files;
             candidates.insert(candidates.end(), target.identity_files.begin(), target.identity_files.end());
             std::string private_key = find_private_key(candidates, new_key.fingerprint);
-            bool clusterctl_can_use_new = !private_key.empty() &&
+            bool clusterctl_can_use_new = !private_key.empty() && new_key.type != "ssh-rsa" &&
                                           !find_private_key(target.identity_files, new_key.fingerprint).empty();
-            if (private_key.empty()) {
+            if (new_key.type == "ssh-rsa") {
+                private_key.clear();  // libssh2 1.10 signs RSA only with SHA-1, which OpenSSH >= 8.8 refuses
+                out.notes.push_back(fmt::format("login with \"{}\" not verified: clusterctl's libssh2 1.10 cannot log "
+                                                "in with RSA keys to OpenSSH >= 8.8 (ssh -i works)",
+                                                new_key.name));
+            } else if (private_key.empty()) {
                 out.notes.push_back(fmt::format("login with \"{}\" not verified: its private key is not available "
                                                 "to clusterctl (give --identity FILE)",
                                                 new_key.name));

@@ -86,31 +86,43 @@ std::set<std::string> key_labels(const std::vector<AuthorizedKeyLine>& lines, co
     return out;
 }
 
+// The nodes, the accounts on each, and what the inventory wants there.
+struct Scope {
+    std::vector<Node> nodes;
+    std::vector<std::vector<std::string>> users;
+    Wanted wanted;
+};
+
+Result<Scope> load_scope(OpsContext& ctx, const std::string& nodeset, const std::string& remote_user) {
+    auto nodes = resolve_nodes(ctx, nodeset);
+    if (!nodes) return std::unexpected(nodes.error());
+    auto users = accounts_per_node(ctx, *nodes, remote_user);
+    if (!users) return std::unexpected(users.error());
+    auto wanted = load_wanted(ctx);
+    if (!wanted) return std::unexpected(wanted.error());
+    return Scope{std::move(*nodes), std::move(*users), std::move(*wanted)};
+}
+
 }  // namespace
 
 Result<std::vector<AccountAudit>> key_audit(OpsContext& ctx, const KeyAuditRequest& request) {
-    auto nodes = resolve_nodes(ctx, request.nodeset);
-    if (!nodes) return std::unexpected(nodes.error());
-    auto users = accounts_per_node(ctx, *nodes, request.remote_user);
-    if (!users) return std::unexpected(users.error());
-    auto wanted = load_wanted(ctx);
-    if (!wanted) return std::unexpected(wanted.error());
-    return audit(ctx, *nodes, *users, *wanted);
+    auto scope = load_scope(ctx, request.nodeset, request.remote_user);
+    if (!scope) return std::unexpected(scope.error());
+    return audit(ctx, scope->nodes, scope->users, scope->wanted);
 }
 
 Result<KeySyncResult> key_sync(OpsContext& ctx, const KeySyncRequest& request) {
-    auto nodes = resolve_nodes(ctx, request.nodeset);
-    if (!nodes) return std::unexpected(nodes.error());
-    auto users = accounts_per_node(ctx, *nodes, request.remote_user);
-    if (!users) return std::unexpected(users.error());
-    auto wanted = load_wanted(ctx);
-    if (!wanted) return std::unexpected(wanted.error());
+    auto scope = load_scope(ctx, request.nodeset, request.remote_user);
+    if (!scope) return std::unexpected(scope.error());
+    const auto& nodes = scope->nodes;
+    const auto& users = scope->users;
+    const Wanted* wanted = &scope->wanted;
 
     KeySyncResult result;
     // Removing keys outside the block is shown first; only what was shown is removed.
     std::map<std::pair<std::string, std::string>, const AccountAudit*> planned;
     if (request.exclusive || request.dry_run) {
-        auto plan = audit(ctx, *nodes, *users, *wanted);
+        auto plan = audit(ctx, nodes, users, *wanted);
         if (!plan) return std::unexpected(plan.error());
         result.plan = std::move(*plan);
         if (request.dry_run) return result;
@@ -122,7 +134,7 @@ Result<KeySyncResult> key_sync(OpsContext& ctx, const KeySyncRequest& request) {
     }
 
     result.outcomes = for_each_account<AccountOutcome>(
-        ctx, *nodes, *users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) -> Result<void> {
+        ctx, nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) -> Result<void> {
             KeysEdit edit;
             edit.managed_lines = recorded_lines(wanted->placements, wanted->keys, node.name, user);
             if (request.exclusive) {

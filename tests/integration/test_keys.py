@@ -356,6 +356,13 @@ class Keys(ClusterTestCase):
         listed = {k["name"]: k for k in self.ok("key", "ls", "-o", "json").json()}
         self.assertEqual(listed["rsa"]["type"], "ssh-rsa")
         self.assertEqual(listed["rsa"]["placements"][0]["node"], self.n1)
+        # rotating to an RSA key: clusterctl's libssh2 cannot check that login, and says so
+        self.push("k1", "--to", self.n2, "--remote-user", USER)
+        o = self.ok("key", "rotate", "k1", "rsa", "--on", self.n2, "--identity", rsa, "-o", "json").json()[0]
+        self.assertIsNone(o["login_verified"])
+        self.assertIn("cannot log in with RSA", " ".join(o["notes"]))
+        self.assert_login(self.n2, rsa, True)
+        self.assert_login(self.n2, self.k1, False)
 
 
 if __name__ == "__main__":

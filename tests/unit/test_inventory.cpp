@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include "inventory/inventory.hpp"
+#include "sample_node.hpp"
 #include "temp_dir.hpp"
 
 using namespace cc;
@@ -9,11 +10,8 @@ using namespace cc;
 namespace {
 
 Node sample(const std::string& name) {
-    Node n;
-    n.name = name;
-    n.host = "10.0.0.1";
-    n.user = "root";
-    n.host_key = {"ssh-ed25519", "AAAA", "SHA256:x"};
+    Node n = sample_node(name);
+    n.host_key.fingerprint = "SHA256:x";
     n.labels = {{"rack", "a1"}};
     n.groups = {"gpu"};
     Facts f;

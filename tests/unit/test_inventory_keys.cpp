@@ -2,20 +2,12 @@
 
 #include "inventory/inventory.hpp"
 #include "inventory/schema.hpp"
+#include "sample_node.hpp"
 #include "temp_dir.hpp"
 
 using namespace cc;
 
 namespace {
-
-Node node_named(const std::string& name) {
-    Node n;
-    n.name = name;
-    n.host = "10.0.0.1";
-    n.user = "root";
-    n.host_key = {"ssh-ed25519", "AAAA", "SHA256:host-" + name};
-    return n;
-}
 
 KeyRecord key_named(const std::string& name, const std::string& fingerprint) {
     return {name, "ssh-ed25519", "AAAAC3NzaC1lZDI1NTE5" + name, fingerprint, name + "@laptop", "alice", ""};
@@ -30,8 +22,8 @@ KeyPlacement placed(const std::string& key, const std::string& node, const std::
 Inventory seeded(const TempDir& dir) {
     auto inv = Inventory::open(dir.file("inv.db"));
     REQUIRE(inv);
-    REQUIRE(inv->add_node(node_named("n1")));
-    REQUIRE(inv->add_node(node_named("n2")));
+    REQUIRE(inv->add_node(sample_node("n1")));
+    REQUIRE(inv->add_node(sample_node("n2")));
     REQUIRE(inv->add_key(key_named("alice", "SHA256:a")));
     REQUIRE(inv->add_key(key_named("bob", "SHA256:b")));
     return std::move(*inv);
