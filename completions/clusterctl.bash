@@ -1,14 +1,18 @@
 # bash completion for clusterctl (static part: commands and options).
-# Node names come from the inventory via `clusterctl node ls -o json`.
+# Node names come from the inventory via `clusterctl node ls -o json`, key names via
+# `clusterctl key ls -o json`.
 _clusterctl_nodes() {
   clusterctl node ls -o json 2>/dev/null | sed -n 's/^    "name": "\([^"]*\)",$/\1/p'
+}
+_clusterctl_keys() {
+  clusterctl key ls -o json 2>/dev/null | sed -n 's/^    "name": "\([^"]*\)",$/\1/p'
 }
 
 _clusterctl() {
   local cur prev words cword
   _init_completion || return
   local globals="--inventory --config -o --output --fanout --connect-timeout --timeout -q --quiet -v --verbose --no-color --help --version"
-  local groups="node exec cp nodeset gpu config version"
+  local groups="node exec cp nodeset gpu key config version"
   local group="" sub="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
@@ -42,6 +46,25 @@ _clusterctl() {
       if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "status ps free" -- "$cur"))
       else COMPREPLY=($(compgen -W "--watch --min-memory $(_clusterctl_nodes) @all" -- "$cur")); fi ;;
     cp) _filedir ;;
+    key)
+      if [[ -z $sub ]]; then
+        COMPREPLY=($(compgen -W "add ls list show rm remove push revoke sync audit rotate" -- "$cur")); return
+      fi
+      case $prev in
+        --to|--from|--on) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")); return ;;
+        --public-key) _filedir; return ;;
+        --remote-user|--owner|--comment|--options) return ;;
+      esac
+      case $sub in
+        add) COMPREPLY=($(compgen -W "--public-key --owner --comment" -- "$cur")) ;;
+        show) COMPREPLY=($(compgen -W "$(_clusterctl_keys)" -- "$cur")) ;;
+        rm|remove) COMPREPLY=($(compgen -W "--keep-on-nodes $(_clusterctl_keys)" -- "$cur")) ;;
+        push) COMPREPLY=($(compgen -W "--to --remote-user --options $(_clusterctl_keys)" -- "$cur")) ;;
+        revoke) COMPREPLY=($(compgen -W "--from --remote-user $(_clusterctl_keys)" -- "$cur")) ;;
+        rotate) COMPREPLY=($(compgen -W "--on --identity $(_clusterctl_keys)" -- "$cur")) ;;
+        audit) COMPREPLY=($(compgen -W "--remote-user $(_clusterctl_nodes) @all" -- "$cur")) ;;
+        sync) COMPREPLY=($(compgen -W "--remote-user --exclusive -y --yes --dry-run $(_clusterctl_nodes) @all" -- "$cur")) ;;
+      esac ;;
   esac
 }
 complete -F _clusterctl clusterctl
