@@ -316,26 +316,31 @@ class Keys(ClusterTestCase):
         self.ok("exec", "as-cctest", "--", "true")
 
     def test_rotate_pushes_new_verifies_it_and_revokes_old(self):
-        self.push("k1", "--to", self.pair, "--remote-user", USER, "--options", "no-agent-forwarding")
-        r = self.ok("key", "rotate", "k1", "k2", "--on", self.pair, "--identity", self.k2, "-o", "json").json()
-        for o in r:
-            self.assertEqual((o["status"], o["login_verified"], o["added"], o["removed"]),
-                             ("ok", True, ["k2"], ["k1"]), o)
-        for node in (self.n1, self.n2):
-            self.assert_login(node, self.k2, True)
-            self.assert_login(node, self.k1, False)
-            self.assertIn(b"no-agent-forwarding ecdsa-sha2-nistp256 ", self.remote_bytes(node))
-        self.assertEqual(self.sql("SELECT key, node FROM key_placements ORDER BY node"),
-                         [("k2", self.n1), ("k2", self.n2)])
-        # without NEW's private key the login is not verified (and said so), the rotation still happens
+        # NEW is ed25519: libssh2 1.10 leaks a BIGNUM per login with an ecdsa key file
+        # (upstream libssh2 #2079), which the sanitizer build would report
         k3 = keygen(os.path.join(self.tmp, "k3"))
         self.ok("key", "add", "k3", "--public-key", k3 + ".pub")
-        r = self.run_ctl("key", "rotate", "k2", "k3", "--on", self.n1, "-o", "json")
+        self.push("k1", "--to", self.pair, "--remote-user", USER, "--options", "no-agent-forwarding")
+        r = self.ok("key", "rotate", "k1", "k3", "--on", self.pair, "--identity", k3, "-o", "json").json()
+        for o in r:
+            self.assertEqual((o["status"], o["login_verified"], o["added"], o["removed"]),
+                             ("ok", True, ["k3"], ["k1"]), o)
+        with open(k3 + ".pub") as f:
+            k3_line = "no-agent-forwarding " + " ".join(f.read().split()[:2])
+        for node in (self.n1, self.n2):
+            self.assert_login(node, k3, True)
+            self.assert_login(node, self.k1, False)
+            self.assertIn(k3_line.encode(), self.remote_bytes(node), "OLD's options kept")
+        self.assertEqual(self.sql("SELECT key, node FROM key_placements ORDER BY node"),
+                         [("k3", self.n1), ("k3", self.n2)])
+        # without NEW's private key the login is not verified (and said so), the rotation still happens
+        r = self.run_ctl("key", "rotate", "k3", "k2", "--on", self.n1, "-o", "json")
         self.assertEqual(r.rc, 0, repr(r))
         o = r.json()[0]
         self.assertIsNone(o["login_verified"])
         self.assertIn("not verified", " ".join(o["notes"]))
-        self.assert_login(self.n1, k3, True)
+        self.assert_login(self.n1, self.k2, True)
+        self.assert_login(self.n1, k3, False)
 
     def test_rm_revokes_everywhere_unless_kept(self):
         self.push("k1", "k2", "--to", self.pair, "--remote-user", USER)
