@@ -3,6 +3,7 @@
 // recorded in the inventory for the accounts that succeeded.
 #include <algorithm>
 #include <fstream>
+#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
@@ -80,21 +81,24 @@ std::vector<std::string> copies_outside(const RemoteAuthorizedKeys& file, const 
     return notes;
 }
 
-Result<void> revoke_in(Connection& c, const Node& node, const std::string& user, const KeyRecord& key,
+// Takes `key` out of `user`'s block. guard_login_key: refuse if that would
+// remove the key this connection logged in with (see keep_login_key).
+Result<void> revoke_in(Connection& c, const std::string& user, bool guard_login_key, const KeyRecord& key,
                        AccountOutcome& out, std::chrono::milliseconds timeout) {
     std::vector<std::string> removed;
     auto edited = edit_authorized_keys(
         c, user,
         [&](const RemoteAuthorizedKeys& current) -> Result<KeysEdit> {
             KeysEdit edit = plan_revoke(current, key, removed);
-            if (auto ok = keep_login_key(c, user == node.user, current, edit); !ok) return std::unexpected(ok.error());
+            if (auto ok = keep_login_key(c, guard_login_key, current, edit); !ok) return std::unexpected(ok.error());
             return edit;
         },
         timeout);
     if (!edited) return std::unexpected(edited.error());
     out.removed = std::move(removed);
     out.changed = out.changed || edited->changed;
-    out.notes = copies_outside(edited->before, key);
+    auto outside = copies_outside(edited->before, key);
+    out.notes.insert(out.notes.end(), outside.begin(), outside.end());
     return {};
 }
 
@@ -163,7 +167,7 @@ Result<std::vector<AccountOutcome>> key_revoke(OpsContext& ctx, const KeyRevokeR
     if (!users) return std::unexpected(users.error());
     auto outcomes = for_each_account<AccountOutcome>(
         ctx, *nodes, *users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) {
-            return revoke_in(c, node, user, *key, out, ctx.settings.command_timeout);
+            return revoke_in(c, user, user == node.user, *key, out, ctx.settings.command_timeout);
         });
     std::vector<KeyPlacement> removed;
     for (const auto& o : outcomes)
@@ -190,7 +194,7 @@ Result<KeyRemoveResult> key_remove(OpsContext& ctx, const std::string& name, boo
         }
         result.outcomes = for_each_account<AccountOutcome>(
             ctx, nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) {
-                return revoke_in(c, node, user, details->key, out, ctx.settings.command_timeout);
+                return revoke_in(c, user, user == node.user, details->key, out, ctx.settings.command_timeout);
             });
         bool all_ok = std::all_of(result.outcomes.begin(), result.outcomes.end(),
                                   [](const AccountOutcome& o) { return o.status == ExecStatus::ok; });
@@ -231,6 +235,42 @@ std::string find_private_key(const std::vector<std::string>& candidates, const s
     return "";
 }
 
+// Logs in as `user` with NEW's private key alone, where clusterctl has it
+// (and NEW is not RSA, which libssh2 1.10 cannot use against OpenSSH >= 8.8);
+// otherwise notes that the login was not verified. Returns whether clusterctl
+// itself will log in with NEW from now on (a verified login with a key among
+// its own identity files).
+Result<bool> verify_login(OpsContext& ctx, const Node& node, const std::string& user,
+                          const std::vector<std::string>& extra_identities, const KeyRecord& old_key,
+                          const KeyRecord& new_key, AccountOutcome& out) {
+    Target target = target_for(ctx, node);
+    if (new_key.type == "ssh-rsa") {
+        out.notes.push_back(fmt::format("login with \"{}\" not verified: clusterctl's libssh2 1.10 cannot log in "
+                                        "with RSA keys to OpenSSH >= 8.8 (ssh -i works)",
+                                        new_key.name));
+        return false;
+    }
+    std::vector<std::string> candidates = extra_identities;
+    candidates.insert(candidates.end(), target.identity_files.begin(), target.identity_files.end());
+    std::string private_key = find_private_key(candidates, new_key.fingerprint);
+    if (private_key.empty()) {
+        out.notes.push_back(fmt::format("login with \"{}\" not verified: its private key is not available to "
+                                        "clusterctl (give --identity FILE)",
+                                        new_key.name));
+        return false;
+    }
+    const bool own_identity = !find_private_key(target.identity_files, new_key.fingerprint).empty();
+    target.user = user;
+    target.identity_files = {private_key};
+    target.use_agent = false;
+    auto login = ctx.transport.connect(target, pinned_check(node), connect_options(ctx));
+    out.login_verified = login.has_value();
+    if (!login)
+        return fail(ErrorKind::auth, fmt::format("\"{}\" was pushed but a login with it failed, so \"{}\" was kept: {}",
+                                                 new_key.name, old_key.name, login.error().message));
+    return own_identity;
+}
+
 }  // namespace
 
 Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateRequest& request) {
@@ -259,15 +299,19 @@ Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateR
         users.push_back(std::move(here));
     }
 
+    // NEW gets the options OLD had (recorded, else as found in the block).
+    std::mutex options_mutex;
+    std::map<std::pair<std::string, std::string>, std::string> new_options;
     auto outcomes = for_each_account<AccountOutcome>(
         ctx, *nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) -> Result<void> {
             const auto timeout = ctx.settings.command_timeout;
             bool old_in_block = false;
             std::vector<std::string> added;
+            std::string options;
             auto pushed = edit_authorized_keys(
                 c, user,
                 [&](const RemoteAuthorizedKeys& current) -> Result<KeysEdit> {
-                    std::string options;
+                    options.clear();
                     old_in_block = false;
                     for (const auto& line : current.parsed.managed)
                         if (line.is_key && line_fingerprint(line) == old_key.fingerprint) {
@@ -280,6 +324,10 @@ Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateR
                 },
                 timeout);
             if (!pushed) return std::unexpected(pushed.error());
+            if (old_in_block) {
+                std::lock_guard lock(options_mutex);
+                new_options[{node.name, user}] = options;
+            }
             if (!old_in_block) {
                 out.notes.push_back(fmt::format("\"{}\" is not in the managed block here: nothing to rotate",
                                                 old_key.name));
@@ -288,61 +336,18 @@ Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateR
             out.changed = pushed->changed;
             out.added = {new_key.name};  // in place now (changed or not): recorded below
 
-            Target target = target_for(ctx, node);
-            std::vector<std::string> candidates = request.identity_files;
-            candidates.insert(candidates.end(), target.identity_files.begin(), target.identity_files.end());
-            std::string private_key = find_private_key(candidates, new_key.fingerprint);
-            bool clusterctl_can_use_new = !private_key.empty() && new_key.type != "ssh-rsa" &&
-                                          !find_private_key(target.identity_files, new_key.fingerprint).empty();
-            if (new_key.type == "ssh-rsa") {
-                private_key.clear();  // libssh2 1.10 signs RSA only with SHA-1, which OpenSSH >= 8.8 refuses
-                out.notes.push_back(fmt::format("login with \"{}\" not verified: clusterctl's libssh2 1.10 cannot log "
-                                                "in with RSA keys to OpenSSH >= 8.8 (ssh -i works)",
-                                                new_key.name));
-            } else if (private_key.empty()) {
-                out.notes.push_back(fmt::format("login with \"{}\" not verified: its private key is not available "
-                                                "to clusterctl (give --identity FILE)",
-                                                new_key.name));
-            } else {
-                target.user = user;
-                target.identity_files = {private_key};
-                target.use_agent = false;
-                auto login = ctx.transport.connect(target, pinned_check(node), connect_options(ctx));
-                out.login_verified = login.has_value();
-                if (!login)
-                    return fail(ErrorKind::auth, fmt::format("\"{}\" was pushed but a login with it failed, so \"{}\" "
-                                                             "was kept: {}",
-                                                             new_key.name, old_key.name, login.error().message));
-            }
+            auto clusterctl_uses_new = verify_login(ctx, node, user, request.identity_files, old_key, new_key, out);
+            if (!clusterctl_uses_new) return std::unexpected(clusterctl_uses_new.error());
             // Taking out the key clusterctl logs in with is safe only when
             // clusterctl will find the new one by itself next time.
-            const bool login_account = user == node.user && !(out.login_verified.value_or(false) && clusterctl_can_use_new);
-            std::vector<std::string> removed;
-            auto revoked = edit_authorized_keys(
-                c, user,
-                [&](const RemoteAuthorizedKeys& current) -> Result<KeysEdit> {
-                    KeysEdit edit = plan_revoke(current, old_key, removed);
-                    if (auto ok = keep_login_key(c, login_account, current, edit); !ok)
-                        return std::unexpected(ok.error());
-                    return edit;
-                },
-                timeout);
-            if (!revoked) return std::unexpected(revoked.error());
-            out.removed = std::move(removed);
-            out.changed = out.changed || revoked->changed;
-            auto outside = copies_outside(revoked->before, old_key);
-            out.notes.insert(out.notes.end(), outside.begin(), outside.end());
-            return {};
+            return revoke_in(c, user, user == node.user && !*clusterctl_uses_new, old_key, out, timeout);
         });
 
     std::vector<KeyPlacement> set, removed;
     const std::string now = utc_now_iso8601();
     for (const auto& o : outcomes) {
-        auto it = old_options.find({o.node, o.remote_user});
-        std::string options = it != old_options.end() ? it->second : "";
         // NEW is on the node as soon as the push step worked, even if OLD stayed.
-        if (!o.added.empty())
-            set.push_back({new_key.name, o.node, o.remote_user, options, now});
+        if (!o.added.empty()) set.push_back({new_key.name, o.node, o.remote_user, new_options[{o.node, o.remote_user}], now});
         if (o.status == ExecStatus::ok) removed.push_back({old_key.name, o.node, o.remote_user, "", ""});
     }
     return record(ctx, std::move(outcomes), set, removed);

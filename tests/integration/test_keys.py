@@ -333,6 +333,7 @@ class Keys(ClusterTestCase):
             self.assertIn(k3_line.encode(), self.remote_bytes(node), "OLD's options kept")
         self.assertEqual(self.sql("SELECT key, node FROM key_placements ORDER BY node"),
                          [("k3", self.n1), ("k3", self.n2)])
+        self.ok("key", "audit", self.pair, "--remote-user", USER)  # recorded as written, options included
         # without NEW's private key the login is not verified (and said so), the rotation still happens
         r = self.run_ctl("key", "rotate", "k3", "k2", "--on", self.n1, "-o", "json")
         self.assertEqual(r.rc, 0, repr(r))
