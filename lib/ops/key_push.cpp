@@ -2,7 +2,6 @@
 // what the node has now (so concurrent pushes keep each other's keys), then
 // recorded in the inventory for the accounts that succeeded.
 #include <algorithm>
-#include <fstream>
 #include <mutex>
 #include <set>
 
@@ -214,17 +213,10 @@ Result<KeyRemoveResult> key_remove(OpsContext& ctx, const std::string& name, boo
 
 namespace {
 
-// The fingerprint of the public half of a private key file: from an OpenSSH
-// key's header, or from FILE.pub.
 std::string private_key_fingerprint(const std::string& path) {
     PrivateKeyInfo info = inspect_private_key(path);
-    if (!info.readable) return "";
-    if (!info.public_blob.empty()) return sha256_fingerprint(info.public_blob);
-    std::ifstream pub(path + ".pub");
-    std::string line;
-    if (!pub || !std::getline(pub, line)) return "";
-    auto key = parse_public_key(line);
-    return key ? key->fingerprint : "";
+    std::string blob = info.readable ? public_key_blob(path, info) : "";
+    return blob.empty() ? "" : sha256_fingerprint(blob);
 }
 
 std::string find_private_key(const std::vector<std::string>& candidates, const std::string& fingerprint) {

@@ -62,4 +62,13 @@ PrivateKeyInfo inspect_private_key(const std::string& path) {
     return info;
 }
 
+std::string public_key_blob(const std::string& path, const PrivateKeyInfo& info) {
+    if (!info.public_blob.empty()) return info.public_blob;
+    std::ifstream pub(path + ".pub");  // "type base64 comment"
+    std::string type, base64;
+    if (!(pub >> type >> base64)) return {};
+    auto blob = base64_decode(base64);
+    return blob ? *blob : std::string();
+}
+
 }  // namespace cc

@@ -16,4 +16,9 @@ struct PrivateKeyInfo {
 
 PrivateKeyInfo inspect_private_key(const std::string& path);
 
+// The public half of a private key file, as a raw blob: from an OpenSSH key's
+// header, else from FILE.pub beside it, else "". How clusterctl tells which
+// key it logged in with, and finds a key's private file by fingerprint.
+std::string public_key_blob(const std::string& path, const PrivateKeyInfo& info);
+
 }  // namespace cc

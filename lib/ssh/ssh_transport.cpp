@@ -3,7 +3,6 @@
 // the connect timeout.
 #include <arpa/inet.h>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -113,15 +112,6 @@ std::string rsa_advice(const std::string& file) {
                        file);
 }
 
-// The key blob of FILE.pub ("type base64 comment"), or "" when there is none.
-std::string public_blob_beside(const std::string& private_key_file) {
-    std::ifstream pub(private_key_file + ".pub");
-    std::string type, base64;
-    if (!(pub >> type >> base64)) return {};
-    auto blob = base64_decode(base64);
-    return blob ? *blob : std::string();
-}
-
 // Logs in; on success, returns the public key blob that was accepted ("" when
 // it cannot be told).
 Result<std::string> authenticate(Session& s, const Target& t, Clock::time_point deadline, milliseconds budget) {
@@ -174,7 +164,7 @@ Result<std::string> authenticate(Session& s, const Target& t, Clock::time_point 
             },
             deadline, what, budget);
         if (!rc) return std::unexpected(rc.error());
-        if (*rc == 0) return info.public_blob.empty() ? public_blob_beside(file) : info.public_blob;
+        if (*rc == 0) return public_key_blob(file, info);
         if (info.type == "ssh-rsa") notes.push_back(rsa_advice(file));
         else notes.push_back(fmt::format("{} ({}) was refused", file, info.type.empty() ? "key" : info.type));
     }
