@@ -9,18 +9,13 @@
 
 #include "app.hpp"
 #include "core/nodeset.hpp"
+#include "core/strings.hpp"
 #include "exit_codes.hpp"
 #include "ops/keys.hpp"
 
 namespace cc::cli {
 
 namespace {
-
-std::string join(const std::vector<std::string>& items, const char* sep = ",") {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : sep) + item;
-    return out;
-}
 
 nlohmann::json or_null(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
 
@@ -113,7 +108,7 @@ const std::vector<Column<AccountAudit>>& audit_columns() {
          },
          [](const AccountAudit& a) { return a.status == ExecStatus::ok && !a.drift() ? Style::good : Style::bad; }},
         {"UNKNOWN", false, [](const AccountAudit& a) { return std::to_string(a.unknown.size()); }},
-        {"MISSING", false, [](const AccountAudit& a) { return a.missing.empty() ? "0" : join(a.missing); }},
+        {"MISSING", false, [](const AccountAudit& a) { return a.missing.empty() ? "0" : join(a.missing, ","); }},
         {"UNEXPECTED", false, [](const AccountAudit& a) { return std::to_string(a.unexpected.size()); }},
         {"OUTSIDE", true, [](const AccountAudit& a) { return std::to_string(a.outside.size()); }},
         {"ERROR", false, [](const AccountAudit& a) { return a.error.empty() ? "-" : a.error; }},

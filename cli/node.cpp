@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "app.hpp"
+#include "core/strings.hpp"
 #include "core/units.hpp"
 #include "exit_codes.hpp"
 #include "node_json.hpp"
@@ -9,12 +10,6 @@
 namespace cc::cli {
 
 namespace {
-
-std::string join(const std::vector<std::string>& items, const char* sep) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : sep) + item;
-    return out;
-}
 
 std::string labels_text(const Node& n) {
     std::vector<std::string> parts;

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "core/strings.hpp"
 #include "core/units.hpp"
 
 namespace cc {
@@ -22,12 +23,6 @@ struct KeyRow {
     Apply apply;  // parse text into Settings
     Show show;    // Settings back to text
 };
-
-std::string join(const std::vector<std::string>& items, const char* sep) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : sep) + item;
-    return out;
-}
 
 std::vector<std::string> split(const std::string& text, char sep) {
     std::vector<std::string> items;

@@ -53,8 +53,10 @@ std::string read_authorized_keys_script(const std::string& user) {
     return fmt::format(R"SH(u={user}
 entry=$(getent passwd "$u" 2>/dev/null || awk -F: -v u="$u" '$1 == u' /etc/passwd)
 [ -n "$entry" ] || {{ echo "no user \"$u\" on this node" >&2; exit {no_user}; }}
-home=$(printf '%s\n' "$entry" | head -n 1 | cut -d: -f6)
-printf 'home\t%s\nuid\t%s\ngid\t%s\n' "$home" "$(printf '%s\n' "$entry" | head -n 1 | cut -d: -f3)" "$(printf '%s\n' "$entry" | head -n 1 | cut -d: -f4)"
+IFS=: read -r _ _ uid gid _ home _ <<EOF
+$entry
+EOF
+printf 'home\t%s\nuid\t%s\ngid\t%s\n' "$home" "$uid" "$gid"
 f="$home/.ssh/authorized_keys"
 if [ -L "$f" ]; then echo "$f is a symbolic link: clusterctl does not edit through links" >&2; exit 65; fi
 if [ -e "$f" ]; then printf 'exists\t1\n@@content\n'; exec cat -- "$f"; fi
