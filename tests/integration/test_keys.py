@@ -12,7 +12,7 @@ from clusterlib import BIN, REPO, ClusterTestCase, require_cluster
 require_cluster()
 
 USER = "cctest"
-HOME = "/home/cctest"
+HOME = "/run/home/cctest"
 AUTH = f"{HOME}/.ssh/authorized_keys"
 BEGIN = "# BEGIN clusterctl managed keys"
 END = "# END clusterctl managed keys"
