@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/terminal.hpp"
 #include "exit_codes.hpp"
 
 namespace cc::cli {
@@ -35,7 +36,7 @@ void Printer::line(const std::string& text) const {
 void Printer::note(const std::string& text) const {
     if (quiet) return;
     std::fflush(stdout);
-    std::fprintf(stderr, "%s\n", text.c_str());
+    std::fprintf(stderr, "%s\n", terminal_safe(text, true).c_str());
 }
 
 std::string Printer::paint(const std::string& text, Style style) const {
@@ -44,8 +45,12 @@ std::string Printer::paint(const std::string& text, Style style) const {
     return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
 }
 
-void Printer::table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& cells,
+void Printer::table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& raw_cells,
                     const std::vector<std::vector<Style>>& styles) const {
+    // Cells hold what nodes sent (key comments, file names): never raw to a terminal.
+    std::vector<std::vector<std::string>> cells = raw_cells;
+    for (auto& row : cells)
+        for (auto& cell : row) cell = terminal_safe(cell);
     std::vector<std::size_t> widths(headers.size());
     for (std::size_t c = 0; c < headers.size(); ++c) widths[c] = display_width(headers[c]);
     for (const auto& row : cells)
@@ -65,7 +70,7 @@ void Printer::table(const std::vector<std::string>& headers, const std::vector<s
 
 int report_error(const Error& error) {
     std::fflush(stdout);
-    std::fprintf(stderr, "clusterctl: error: %s\n", error.message.c_str());
+    std::fprintf(stderr, "clusterctl: error: %s\n", terminal_safe(error.message).c_str());
     return exit_code_for(error.kind);
 }
 
