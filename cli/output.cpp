@@ -28,7 +28,8 @@ void Printer::json(const nlohmann::json& value) const {
     std::fputc('\n', stdout);
 }
 
-void Printer::line(const std::string& text) const {
+void Printer::line(const std::string& raw) const {
+    const std::string text = terminal_safe(raw, true);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
 }

@@ -28,7 +28,7 @@ struct Printer {
     bool quiet = false;
 
     void json(const nlohmann::json& value) const;
-    void line(const std::string& text) const;       // stdout
+    void line(const std::string& text) const;       // stdout, control bytes escaped (newlines kept)
     void note(const std::string& text) const;       // stderr, silenced by -q
     std::string paint(const std::string& text, Style style) const;
     void table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& cells,
