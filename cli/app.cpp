@@ -1,9 +1,13 @@
 #include "app.hpp"
 
+#include <charconv>
 #include <cstdlib>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "config/paths.hpp"
+#include "fanout/fanout.hpp"
 #include "exit_codes.hpp"
 
 namespace cc::cli {
@@ -15,6 +19,27 @@ std::string env_or(const char* name, const std::string& fallback) {
     return value && *value ? value : fallback;
 }
 
+// CLI11's own message for "abc" is "not in range"; say what is wrong with it.
+std::string fanout_problem(const std::string& text) {
+    int value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || end != text.data() + text.size() || error == std::errc::invalid_argument)
+        return fmt::format("\"{}\" is not a number (1-4096)", text);
+    if (error == std::errc::result_out_of_range || value < 1 || value > 4096)
+        return fmt::format("{} is out of range (1-4096)", text);
+    return "";
+}
+
+// Each node's work holds descriptors: a fan-out wider than the open-file limit
+// allows would fail nodes on EMFILE, so it is narrowed, and the user told once.
+void fit_fanout(Settings& settings, const Printer& printer) {
+    auto fit = fit_fanout_to_open_files(settings.fanout);
+    if (fit.width >= settings.fanout) return;
+    printer.note(fmt::format("fanout {} lowered to {}: the open-file limit (ulimit -n) is {}", settings.fanout,
+                             fit.width, fit.open_files));
+    settings.fanout = fit.width;
+}
+
 }  // namespace
 
 void App::add_global_options(CLI::App& app) {
@@ -22,7 +47,8 @@ void App::add_global_options(CLI::App& app) {
     app.add_option("--config", options.config, "config file (env CLUSTERCTL_CONFIG)");
     app.add_option("-o,--output", options.output, "output format")
         ->check(CLI::IsMember({"table", "wide", "json"}));
-    app.add_option("--fanout", options.fanout, "nodes contacted at once (default 64)")->check(CLI::Range(1, 4096));
+    app.add_option("--fanout", options.fanout, "nodes contacted at once (default 64; 1-4096)")
+        ->check(CLI::Validator(fanout_problem, "1-4096"));
     app.add_option("--connect-timeout", options.connect_timeout, "SSH setup deadline per node, e.g. 10s");
     app.add_option("--timeout", options.timeout, "remote command deadline per node, e.g. 60s");
     app.add_flag("-q,--quiet", options.quiet, "only results and errors");
@@ -54,6 +80,7 @@ Result<OpsContext*> App::ops() {
     inventory_ = std::make_unique<Inventory>(std::move(*inventory));
     transport_ = make_ssh_transport();
     ops_ = std::make_unique<OpsContext>(OpsContext{*inventory_, *transport_, (*cfg)->settings});
+    fit_fanout(ops_->settings, printer());
     return ops_.get();
 }
 

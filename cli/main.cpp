@@ -1,13 +1,16 @@
 // The front door: parse arguments, dispatch to one command group, map the
 // outcome to an exit code. All work happens in lib/.
 #include <csignal>
-#include <cstdio>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "app.hpp"
 #include "core/interrupt.hpp"
 #include "exit_codes.hpp"
+#include "usage.hpp"
+#include "version.hpp"
 
 namespace {
 
@@ -25,7 +28,7 @@ int main(int argc, char** argv) {
     sigaction(SIGTERM, &action, nullptr);
 
     CLI::App app{"clusterctl: manage an on-premise GPU cluster over SSH", "clusterctl"};
-    app.set_version_flag("--version", "clusterctl " CLUSTERCTL_VERSION);
+    app.set_version_flag("--version", cc::cli::version_line());
     app.require_subcommand(1);
     app.fallthrough();  // global options may follow the subcommand
 
@@ -38,17 +41,15 @@ int main(int argc, char** argv) {
     cc::cli::add_gpu_commands(app, ctx);
     cc::cli::add_nodeset_commands(app, ctx);
     cc::cli::add_config_commands(app, ctx);
-    auto* version = app.add_subcommand("version", "print the version");
-    version->callback([] { std::printf("clusterctl %s\n", CLUSTERCTL_VERSION); });
+    cc::cli::add_version_command(app, ctx);
+    cc::cli::add_help_command(app, ctx);
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "clusterctl: error: %s\n", e.what());
-        std::fprintf(stderr, "Run with --help for usage.\n");
-        return cc::cli::kExitUsage;
+        return cc::cli::report_usage_error(app, e, std::vector<std::string>(argv + 1, argv + argc));
     }
     if (cc::interrupt_requested()) return cc::cli::kExitInterrupted;
     return ctx.exit_code;

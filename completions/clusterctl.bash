@@ -12,7 +12,7 @@ _clusterctl() {
   local cur prev words cword
   _init_completion || return
   local globals="--inventory --config -o --output --fanout --connect-timeout --timeout -q --quiet -v --verbose --no-color --help --version"
-  local groups="node exec cp nodeset gpu key config version"
+  local groups="node exec cp nodeset gpu key config version help"
   local group="" sub="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
@@ -40,6 +40,7 @@ _clusterctl() {
         *) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")) ;;
       esac ;;
     config) COMPREPLY=($(compgen -W "show" -- "$cur")) ;;
+    help) [[ -z $sub ]] && COMPREPLY=($(compgen -W "$groups" -- "$cur")) ;;
     exec) COMPREPLY=($(compgen -W "-b --gather --max-rc --shell -- $(_clusterctl_nodes) @all" -- "$cur")) ;;
     nodeset) COMPREPLY=($(compgen -W "-e -c -f" -- "$cur")) ;;
     gpu)

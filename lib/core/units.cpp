@@ -113,7 +113,8 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     auto rest = trim(text);
     if (rest.empty()) return bad(fmt::format("empty; {}", duration_hint));
     if (rest.starts_with('-')) return bad("must not be negative");
-    constexpr std::uint64_t max = std::numeric_limits<std::chrono::milliseconds::rep>::max();
+    constexpr auto max = static_cast<std::uint64_t>(max_duration.count());
+    const auto too_long = fmt::format("longer than the maximum of {}", format_duration(max_duration));
     std::uint64_t total = 0;
     for (bool first = true; !rest.empty(); first = false) {
         auto number = take_decimal(rest);
@@ -121,7 +122,7 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
         auto factor = first && rest.empty() ? std::optional<std::uint64_t>(1000) : take_duration_unit(rest);
         if (!factor) return bad(duration_hint);
         auto ms = scale(*number, *factor);
-        if (!ms || ms->value > max - total) return bad("too large");
+        if (!ms || ms->value > max - total) return bad(too_long);
         if (!ms->exact) return bad("finer than a millisecond");
         total += ms->value;
     }

@@ -10,9 +10,14 @@
 
 namespace cc {
 
+// The longest duration parse_duration accepts. Every duration is a timeout, an
+// interval or a lifetime; a longer one is a typo, and deadlines computed as
+// now() + duration in nanoseconds overflow somewhere past 292 years.
+inline constexpr std::chrono::milliseconds max_duration = std::chrono::days(365);
+
 // "30", "30s", "1.5s", "500ms", "5m", "2h", "1d", and sums such as "2h30m";
 // a bare number is seconds. Negative, empty, garbage, finer than a millisecond
-// or overflowing values are invalid_input naming the value.
+// or longer than max_duration values are invalid_input naming the value.
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // "1.5s", "5m", "2h30m", "250ms", "0s".

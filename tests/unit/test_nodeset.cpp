@@ -191,6 +191,31 @@ TEST_CASE("an expansion larger than 100000 names is refused") {
           "nodeset \"n[1-18446744073709551]\": expands to more than 100000 names");
 }
 
+TEST_CASE("the 100000-name cap stops the expansion at the first term that passes it") {
+    int groups_asked = 0;
+    GroupResolver counting = [&](std::string_view group) {
+        ++groups_asked;
+        return resolve_test_group(group);
+    };
+    auto names = expand_nodeset("n[1-60000],m[1-60000],@all", counting);
+    REQUIRE_FALSE(names);
+    CHECK(names.error().message == "nodeset \"n[1-60000],m[1-60000],@all\": expands to more than 100000 names");
+    CHECK(groups_asked == 0);  // refused before the later terms were expanded
+}
+
+TEST_CASE("a huge range is refused before any name is made") {
+    CHECK(error_of("n[1-999999999]") == "nodeset \"n[1-999999999]\": expands to more than 100000 names");
+    CHECK(error_of("n[1-99999],n[1-999999999999]").ends_with("expands to more than 100000 names"));
+}
+
+TEST_CASE("names repeated across terms count once against the cap") {
+    CHECK(expand("n[1-60000],n[1-60000],n[30000-90000]").size() == 90000);
+}
+
+TEST_CASE("exclusions are capped like inclusions") {
+    CHECK(error_of("gpu1,!n[1-60000],!m[1-60000]").ends_with("expands to more than 100000 names"));
+}
+
 TEST_CASE("a resulting name that is not a valid node name is refused with the name") {
     CHECK(error_of("gpu 01") == "nodeset \"gpu 01\": \"gpu 01\" is not a valid node name");
     CHECK(error_of("-gpu[1-2]") == "nodeset \"-gpu[1-2]\": \"-gpu1\" is not a valid node name");
@@ -251,6 +276,28 @@ TEST_CASE("expanding a folded list gives the list back") {
         CAPTURE(folded);
         CHECK(expand(folded) == sorted_unique(list));
     }
+}
+
+TEST_CASE("fold lists each of many separate numbers in order") {
+    Names odd;
+    std::string expected = "n[";
+    for (int i = 1; i <= 59999; i += 2) {
+        odd.push_back("n" + std::to_string(i));
+        expected += (i == 1 ? "" : ",") + std::to_string(i);
+    }
+    CHECK(fold_nodeset(odd) == expected + "]");
+}
+
+TEST_CASE("fold joins runs of every padding width that meet in the same number") {
+    // 01-09 and 1-9 both end at 9: 10 continues the wider one (01-10 expands back to 10),
+    // and 010 neither (neither padding writes 10 as 010).
+    Names names{"n010", "n10"};
+    for (int i = 1; i <= 9; ++i) {
+        names.push_back("n" + std::to_string(i));
+        names.push_back("n0" + std::to_string(i));
+    }
+    CHECK(fold_nodeset(names) == "n[01-10,1-9,010]");
+    CHECK(expand(fold_nodeset(names)) == sorted_unique(names));
 }
 
 TEST_CASE("a valid node name is letters, digits, dot, dash and underscore") {

@@ -85,11 +85,18 @@ TEST_CASE("a duration that is not a number with a unit is refused with the value
     }
 }
 
-TEST_CASE("an overflowing duration is refused") {
-    CHECK(duration_error("300000000000d") == "duration \"300000000000d\": too large");
-    CHECK(duration_error("99999999999999999999999") == "duration \"99999999999999999999999\": too large");
-    CHECK(duration_error("106751991167d1d") == "duration \"106751991167d1d\": too large");
-    CHECK(ms_of("9223372036854775807ms") == std::numeric_limits<std::int64_t>::max());
+TEST_CASE("a duration longer than 365 days is refused, also where it would overflow") {
+    const std::string why = "\": longer than the maximum of 365d";
+    CHECK(duration_error("200000d") == "duration \"200000d" + why);
+    CHECK(duration_error("366d") == "duration \"366d" + why);
+    CHECK(duration_error("365d1ms") == "duration \"365d1ms" + why);
+    CHECK(duration_error("8761h") == "duration \"8761h" + why);
+    CHECK(duration_error("300000000000d") == "duration \"300000000000d" + why);
+    CHECK(duration_error("99999999999999999999999") == "duration \"99999999999999999999999" + why);
+    CHECK(duration_error("106751991167d1d") == "duration \"106751991167d1d" + why);
+    CHECK(duration_error("9223372036854775807ms") == "duration \"9223372036854775807ms" + why);
+    CHECK(ms_of("365d") == 31'536'000'000);
+    CHECK(ms_of("364d23h59m59.999s") == 31'535'999'999);
 }
 
 TEST_CASE("a duration finer than a millisecond is refused") {
@@ -112,7 +119,7 @@ TEST_CASE("format_duration writes the shortest form") {
 }
 
 TEST_CASE("format_duration output parses back to the same duration") {
-    for (std::int64_t ms : {1LL, 999LL, 1'000LL, 1'001LL, 59'999LL, 3'600'000LL, 90'061'001LL, 1'000'000'000'000LL}) {
+    for (std::int64_t ms : {1LL, 999LL, 1'000LL, 1'001LL, 59'999LL, 3'600'000LL, 90'061'001LL, 31'536'000'000LL}) {
         CAPTURE(ms);
         CHECK(ms_of(format_duration(milliseconds(ms))) == ms);
     }
