@@ -76,7 +76,8 @@ Result<void> decide_host_key(const std::string& node, const std::string& where, 
     if (known_hosts.match == KnownHostsMatch::mismatch)
         return fail(ErrorKind::host_key,
                     fmt::format("{}: host key does not match {} (line {} has {}, server sent {} {}); refusing "
-                                "to connect",
+                                "to connect. If the node was reinstalled, verify the new key and remove the old "
+                                "line (ssh-keygen -R)",
                                 where, check.known_hosts_path, known_hosts.line, known_hosts.recorded_fingerprint,
                                 seen.type, seen.fingerprint));
     if (!check.expected_fingerprint.empty()) return expect_fingerprint(where, seen, check.expected_fingerprint);
