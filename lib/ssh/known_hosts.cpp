@@ -35,7 +35,7 @@ std::string_view next_token(std::string_view& rest) {
 char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 // `*` and `?` globbing without recursion: a hostile pattern such as
-// "*a*a*a*a*b" stays linear in the backtracking, not exponential.
+// "*a*a*a*a*b" costs at most name × pattern steps, not exponential time.
 bool glob_matches(std::string_view name, std::string_view pattern) {
     std::size_t n = 0, p = 0;
     std::size_t star = std::string_view::npos, resume = 0;
