@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "app.hpp"
+#include "confirm.hpp"
 #include "core/strings.hpp"
 #include "core/units.hpp"
 #include "exit_codes.hpp"
@@ -294,24 +295,80 @@ void add_label(CLI::App& group, App& ctx) {
 void add_rekey(CLI::App& group, App& ctx) {
     auto name = std::make_shared<std::string>();
     auto fingerprint = std::make_shared<std::string>();
-    auto* cmd = group.add_subcommand("rekey", "accept and pin the host key a node presents now");
+    auto yes = std::make_shared<bool>(false);
+    auto dry_run = std::make_shared<bool>(false);
+    auto* cmd = group.add_subcommand("rekey", "show a node's pinned and current host keys; pin the current one");
     cmd->add_option("name", *name, "node name")->required();
-    cmd->add_option("--host-key-fingerprint", *fingerprint, "refuse unless the new key has this SHA256 fingerprint");
-    cmd->callback([&ctx, name, fingerprint] {
+    cmd->add_option("--host-key-fingerprint", *fingerprint,
+                    "refuse unless the new key has this SHA256 fingerprint (then no question is asked)");
+    cmd->add_flag("--yes", *yes, "pin without asking");
+    cmd->add_flag("--dry-run", *dry_run, "show both keys, change nothing");
+    cmd->callback([&ctx, name, fingerprint, yes, dry_run] {
         run_command(ctx, [&]() -> Result<int> {
             auto ops = ctx.ops();
             if (!ops) return std::unexpected(ops.error());
-            auto rekeyed = node_rekey(**ops, *name, *fingerprint);
-            if (!rekeyed) return std::unexpected(rekeyed.error());
+            auto plan = node_rekey_plan(**ops, *name, *fingerprint);
+            if (!plan) return std::unexpected(plan.error());
+            bool changed = plan->old_key.base64 != plan->new_key.base64;
+            bool pinned = false;
+            if (changed) {
+                // The fingerprint the user verified out of band is the answer to the question.
+                auto answer = confirm(ctx.printer(),
+                                      {{fmt::format("node {}: pinned  {} {}", plan->node, plan->old_key.type,
+                                                    plan->old_key.fingerprint),
+                                        fmt::format("node {}: now     {} {}", plan->node, plan->new_key.type,
+                                                    plan->new_key.fingerprint)},
+                                       fmt::format("Pin the new host key of node {}?", plan->node),
+                                       *yes || !fingerprint->empty(), *dry_run});
+                if (answer == Confirmation::declined || answer == Confirmation::no_terminal)
+                    return std::unexpected(not_confirmed(answer, fmt::format("node rekey {}", plan->node)));
+                if (answer == Confirmation::proceed) {
+                    if (auto applied = node_rekey_apply(**ops, *plan); !applied)
+                        return std::unexpected(applied.error());
+                    pinned = true;
+                }
+            }
             if (ctx.format() == Format::json)
-                ctx.printer().json({{"node", rekeyed->node},
-                                    {"old_fingerprint", rekeyed->old_key.fingerprint},
-                                    {"new_fingerprint", rekeyed->new_key.fingerprint},
-                                    {"changed", rekeyed->old_key.base64 != rekeyed->new_key.base64}});
+                ctx.printer().json({{"node", plan->node},
+                                    {"old_fingerprint", plan->old_key.fingerprint},
+                                    {"new_fingerprint", plan->new_key.fingerprint},
+                                    {"changed", changed},
+                                    {"pinned", pinned}});
+            else if (!changed)
+                ctx.printer().line(fmt::format("node {}: host key {} {} unchanged", plan->node, plan->new_key.type,
+                                               plan->new_key.fingerprint));
             else
-                ctx.printer().line(fmt::format("node {}: host key {} {} -> {} {}", rekeyed->node,
-                                               rekeyed->old_key.type, rekeyed->old_key.fingerprint,
-                                               rekeyed->new_key.type, rekeyed->new_key.fingerprint));
+                ctx.printer().line(fmt::format("node {}: host key {} {} -> {} {}{}", plan->node,
+                                               plan->old_key.type, plan->old_key.fingerprint, plan->new_key.type,
+                                               plan->new_key.fingerprint, pinned ? "" : " (dry run: not pinned)"));
+            return kExitOk;
+        });
+    });
+}
+
+void add_set(CLI::App& group, App& ctx) {
+    auto req = std::make_shared<NodeSetRequest>();
+    auto* cmd = group.add_subcommand("set", "change a node's address, login or groups (a new address re-pins its host key)");
+    cmd->add_option("name", req->name, "node name")->required();
+    cmd->add_option("--host", req->host, "new host name or address");
+    cmd->add_option("--port", req->port, "new SSH port");
+    cmd->add_option("--user", req->user, "new remote user");
+    cmd->add_option("--identity", req->identity, "private key for this node only (\"\" to use the configured ones)");
+    cmd->add_option("--group", req->group_changes, "+GROUP adds, -GROUP removes (repeatable; write --group=-GROUP)");
+    cmd->add_flag("--accept-new-host-key", req->accept_new_host_key, "pin the key the new address presents");
+    cmd->add_option("--host-key-fingerprint", req->host_key_fingerprint, "expected host key at the new address, SHA256:…");
+    cmd->callback([&ctx, req] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            auto node = node_set(**ops, *req);
+            if (!node) return std::unexpected(node.error());
+            const Printer& p = ctx.printer();
+            if (p.format == Format::json) p.json(node_json(*node));
+            else
+                p.line(fmt::format("updated node {} ({}@{}:{}), groups {}, host key {}", node->name, node->user,
+                                   node->host, node->port, node->groups.empty() ? "-" : join(node->groups, ","),
+                                   node->host_key.fingerprint));
             return kExitOk;
         });
     });
@@ -330,6 +387,7 @@ void add_node_commands(CLI::App& app, App& ctx) {
     add_check(*group, ctx);
     add_label(*group, ctx);
     add_rekey(*group, ctx);
+    add_set(*group, ctx);
 }
 
 }  // namespace cc::cli

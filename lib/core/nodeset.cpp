@@ -346,7 +346,7 @@ std::string fold_nodeset(std::vector<std::string> names) {
 }
 
 bool is_valid_node_name(std::string_view name) {
-    return is_word(name) && name.front() != '-' && name.size() <= max_node_name_length;
+    return is_word(name) && name.front() != '-' && name.size() <= max_node_name_length && name != "." && name != "..";
 }
 
 Result<std::string> validate_node_name(std::string_view name) {
@@ -358,6 +358,8 @@ Result<std::string> validate_node_name(std::string_view name) {
     if (name.size() > max_node_name_length)
         return invalid(fmt::format("longer than {} characters", max_node_name_length));
     if (!is_word(name)) return invalid("use letters, digits, '.', '_' or '-'");
+    // A node name becomes a file name (cp gathers into DIR/<node>): "." and ".." would escape DIR.
+    if (name == "." || name == "..") return invalid("\".\" and \"..\" are not names");
     return std::string(name);
 }
 

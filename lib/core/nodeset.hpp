@@ -32,7 +32,7 @@ std::string fold_nodeset(std::vector<std::string> names);
 // Natural order: digit runs compare by value (gpu2 < gpu10); ties by bytes.
 bool natural_less(std::string_view a, std::string_view b);
 
-bool is_valid_node_name(std::string_view name);  // [A-Za-z0-9._-]+, not starting with '-', at most 253 chars
+bool is_valid_node_name(std::string_view name);  // [A-Za-z0-9._-]+, not starting with '-', not . or .., at most 253 chars
 Result<std::string> validate_node_name(std::string_view name);  // the name itself, or an error naming it
 
 // A host name, IPv4 address or bracketless IPv6 literal (optionally with a

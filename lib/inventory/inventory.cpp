@@ -156,6 +156,20 @@ Result<std::vector<std::string>> Inventory::group_members(const std::string& gro
     return names;
 }
 
+Result<std::vector<Node>> Inventory::nodes_at(const std::string& host, int port) {
+    auto stmt = sql::Statement::prepare(
+        db_, fmt::format("SELECT {} FROM nodes WHERE host = ?1 COLLATE NOCASE AND port = ?2 ORDER BY name", kNodeColumns));
+    if (!stmt) return pass(stmt);
+    stmt->bind(1, host).bind(2, std::int64_t{port});
+    std::vector<Node> nodes;
+    for (;;) {
+        auto row = stmt->step();
+        if (!row) return pass(row);
+        if (!*row) return nodes;
+        nodes.push_back(node_from_row(*stmt));
+    }
+}
+
 Result<void> Inventory::add_node(const Node& node) {
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return pass(tx);
@@ -275,16 +289,58 @@ Result<void> Inventory::update_labels(const std::vector<std::string>& names, con
     return tx->commit();
 }
 
-Result<void> Inventory::update_host_key(const std::string& name, const HostKey& key) {
+Result<void> Inventory::replace_host_key(const std::string& name, const HostKey& expected, const HostKey& key) {
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return pass(tx);
     auto stmt = sql::Statement::prepare(
-        db_, "UPDATE nodes SET host_key_type = ?2, host_key = ?3, host_key_fingerprint = ?4 WHERE name = ?1");
+        db_, "UPDATE nodes SET host_key_type = ?2, host_key = ?3, host_key_fingerprint = ?4 "
+             "WHERE name = ?1 AND host_key = ?5");
     if (!stmt) return pass(stmt);
-    stmt->bind(1, name).bind(2, key.type).bind(3, key.base64).bind(4, key.fingerprint);
+    stmt->bind(1, name).bind(2, key.type).bind(3, key.base64).bind(4, key.fingerprint).bind(5, expected.base64);
     if (auto r = stmt->run(); !r) return r;
-    if (db_.changes() == 0)
-        return fail(ErrorKind::not_found, fmt::format("node \"{}\" is not in the inventory", name));
+    if (db_.changes() == 0) {
+        auto node = find_node(name);
+        if (!node) return pass(node);
+        if (!*node) return fail(ErrorKind::not_found, fmt::format("node \"{}\" is not in the inventory", name));
+        return fail(ErrorKind::conflict, fmt::format("node \"{}\": its pinned host key changed meanwhile ({}); "
+                                                     "nothing changed, run the command again",
+                                                     name, (*node)->host_key.fingerprint));
+    }
+    return tx->commit();
+}
+
+Result<void> Inventory::update_node(const NodeEdit& edit) {
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return pass(tx);
+    auto found = find_node(edit.name);
+    if (!found) return pass(found);
+    if (!*found) return fail(ErrorKind::not_found, fmt::format("node \"{}\" is not in the inventory", edit.name));
+    Node node = std::move(**found);
+    if (edit.host) node.host = *edit.host;
+    if (edit.port) node.port = *edit.port;
+    if (edit.user) node.user = *edit.user;
+    if (edit.identity) node.identity = *edit.identity;
+    if (edit.host_key) node.host_key = *edit.host_key;
+    auto update = sql::Statement::prepare(
+        db_, "UPDATE nodes SET host = ?2, port = ?3, user = ?4, identity = ?5, host_key_type = ?6, host_key = ?7, "
+             "host_key_fingerprint = ?8 WHERE name = ?1");
+    if (!update) return pass(update);
+    update->bind(1, node.name).bind(2, node.host).bind(3, std::int64_t{node.port}).bind(4, node.user);
+    update->bind(5, node.identity).bind(6, node.host_key.type).bind(7, node.host_key.base64);
+    update->bind(8, node.host_key.fingerprint);
+    if (auto r = update->run(); !r) return r;
+    for (const auto& group : edit.remove_groups) {
+        auto stmt = sql::Statement::prepare(db_, "DELETE FROM node_groups WHERE node = ?1 AND name = ?2");
+        if (!stmt) return pass(stmt);
+        stmt->bind(1, node.name).bind(2, group);
+        if (auto r = stmt->run(); !r) return r;
+    }
+    for (const auto& group : edit.add_groups) {
+        auto stmt = sql::Statement::prepare(db_, "INSERT OR IGNORE INTO node_groups (node, name) VALUES (?1, ?2)");
+        if (!stmt) return pass(stmt);
+        stmt->bind(1, node.name).bind(2, group);
+        if (auto r = stmt->run(); !r) return r;
+    }
     return tx->commit();
 }
 

@@ -19,6 +19,19 @@ struct LabelChange {
     std::vector<std::string> remove;
 };
 
+// A change to one node's connection fields and groups (node set); unset
+// fields stay as they are.
+struct NodeEdit {
+    std::string name;
+    std::optional<std::string> host;
+    std::optional<int> port;
+    std::optional<std::string> user;
+    std::optional<std::string> identity;
+    std::optional<HostKey> host_key;  // re-pinned with a host or port change
+    std::vector<std::string> add_groups;
+    std::vector<std::string> remove_groups;
+};
+
 class Inventory {
 public:
     // Creates the file (directory 0700, file 0600) when missing, runs forward
@@ -30,13 +43,18 @@ public:
     Result<Node> get_node(const std::string& name);  // not_found when absent
     Result<std::vector<std::string>> node_names();
     Result<std::vector<std::string>> group_members(const std::string& group);
+    // Nodes registered at this host:port (a host key is pinned per address too), by name.
+    Result<std::vector<Node>> nodes_at(const std::string& host, int port);
 
     Result<void> add_node(const Node& node);
     // Refuses while instances are recorded on the node unless `force`.
     Result<void> remove_nodes(const std::vector<std::string>& names, bool force);
     Result<void> update_facts(const std::vector<std::pair<std::string, Facts>>& facts);
     Result<void> update_labels(const std::vector<std::string>& names, const LabelChange& change);
-    Result<void> update_host_key(const std::string& name, const HostKey& key);
+    // Pins `key` only while `expected` is still the pinned key (refuses if the pin moved meanwhile).
+    Result<void> replace_host_key(const std::string& name, const HostKey& expected, const HostKey& key);
+    // One transaction: every field of `edit`, or nothing.
+    Result<void> update_node(const NodeEdit& edit);
     Result<int> instance_count(const std::string& node);
     Result<std::vector<InstanceRecord>> list_instances();
 

@@ -69,18 +69,72 @@ Result<std::vector<std::string>> node_label(OpsContext& ctx, const std::string& 
     return names;
 }
 
-Result<RekeyResult> node_rekey(OpsContext& ctx, const std::string& name, const std::string& expected_fingerprint) {
+Result<RekeyPlan> node_rekey_plan(OpsContext& ctx, const std::string& name, const std::string& expected_fingerprint) {
     auto node = ctx.inventory.get_node(name);
     if (!node) return std::unexpected(node.error());
     HostKeyCheck check;  // nothing pinned: this command exists to replace the pin
+    check.known_hosts_path = ctx.settings.known_hosts;
     check.expected_fingerprint = expected_fingerprint;
     check.accept_new = true;
     auto connection = ctx.transport.connect(target_for(ctx, *node), check, connect_options(ctx));
     if (!connection) return std::unexpected(connection.error());
-    RekeyResult result{node->name, node->host_key, (*connection)->host_key()};
-    if (auto updated = ctx.inventory.update_host_key(node->name, result.new_key); !updated)
-        return std::unexpected(updated.error());
-    return result;
+    return RekeyPlan{node->name, node->host_key, (*connection)->host_key()};
+}
+
+Result<void> node_rekey_apply(OpsContext& ctx, const RekeyPlan& plan) {
+    return ctx.inventory.replace_host_key(plan.node, plan.old_key, plan.new_key);
+}
+
+namespace {
+
+Result<void> parse_group_changes(const std::vector<std::string>& changes, NodeEdit& edit) {
+    for (const auto& change : changes) {
+        if (change.size() < 2 || (change.front() != '+' && change.front() != '-'))
+            return fail(ErrorKind::invalid_input,
+                        fmt::format("invalid group change \"{}\": use +GROUP to add or -GROUP to remove", change));
+        (change.front() == '+' ? edit.add_groups : edit.remove_groups).push_back(change.substr(1));
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<Node> node_set(OpsContext& ctx, const NodeSetRequest& request) {
+    NodeEdit edit;
+    edit.name = request.name;
+    edit.host = request.host;
+    edit.port = request.port;
+    edit.user = request.user;
+    edit.identity = request.identity;
+    if (auto parsed = parse_group_changes(request.group_changes, edit); !parsed) return std::unexpected(parsed.error());
+    std::vector<std::string> groups = edit.add_groups;
+    groups.insert(groups.end(), edit.remove_groups.begin(), edit.remove_groups.end());
+    if (auto valid = validate_node_fields(request.host, request.port, request.user, request.identity.value_or(""), groups);
+        !valid)
+        return std::unexpected(valid.error());
+    if (!request.host && !request.port && !request.user && !request.identity && groups.empty())
+        return fail(ErrorKind::invalid_input,
+                    fmt::format("node \"{}\": nothing to change (give --host, --port, --user, --identity or --group)",
+                                request.name));
+    auto node = ctx.inventory.get_node(request.name);
+    if (!node) return std::unexpected(node.error());
+
+    Node moved = *node;
+    moved.host = request.host.value_or(node->host);
+    moved.port = request.port.value_or(node->port);
+    moved.user = request.user.value_or(node->user);
+    moved.identity = request.identity.value_or(node->identity);
+    // A new address is a new host as far as trust goes: pin its key as node add does.
+    if (moved.host != node->host || moved.port != node->port) {
+        auto check = new_pin_check(ctx, moved.name, moved.host, moved.port, request.accept_new_host_key,
+                                   request.host_key_fingerprint);
+        if (!check) return std::unexpected(check.error());
+        auto connection = ctx.transport.connect(target_for(ctx, moved), *check, connect_options(ctx));
+        if (!connection) return std::unexpected(connection.error());
+        edit.host_key = (*connection)->host_key();
+    }
+    if (auto updated = ctx.inventory.update_node(edit); !updated) return std::unexpected(updated.error());
+    return ctx.inventory.get_node(request.name);
 }
 
 }  // namespace cc

@@ -16,22 +16,28 @@ std::optional<std::string> base64_decode(std::string_view text);
 std::string sha256_fingerprint(std::string_view key_blob);
 HostKey host_key_from_blob(std::string type, std::string_view blob);
 
-enum class KnownHostsMatch { not_found, match, mismatch };
+enum class KnownHostsMatch { not_found, match, mismatch, revoked };
 
 struct HostKeyCheck {
     std::optional<HostKey> pinned;     // from the inventory: anything else is refused
-    std::string known_hosts_path;      // consulted when nothing is pinned
+    // The node the pin belongs to when it is another node's at the same
+    // host:port (node add/set); "" when it is the target node's own.
+    std::string pinned_by;
+    std::string known_hosts_path;      // always consulted for @revoked; for trust when nothing is pinned
     std::string expected_fingerprint;  // --host-key-fingerprint
     bool accept_new = false;           // --accept-new-host-key / policy accept-new
 };
 
 struct KnownHostsResult {
     KnownHostsMatch match = KnownHostsMatch::not_found;
-    std::string recorded_fingerprint;  // when mismatch
+    std::string recorded_fingerprint;  // when mismatch or revoked
+    int line = 0;                      // of the entry that decided
+    std::string unsupported;           // why a matching line was not trusted (@cert-authority)
 };
 
-// `where` names the node for messages: `node "gpu01" (10.0.0.1:22)`.
-Result<void> decide_host_key(const std::string& where, const HostKey& seen, const HostKeyCheck& check,
-                             const KnownHostsResult& known_hosts);
+// `node` is the inventory name, for the `clusterctl node rekey NODE` hint;
+// `where` names the target for messages: `node "gpu01" (root@10.0.0.1:22)`.
+Result<void> decide_host_key(const std::string& node, const std::string& where, const HostKey& seen,
+                             const HostKeyCheck& check, const KnownHostsResult& known_hosts);
 
 }  // namespace cc

@@ -1,6 +1,7 @@
 // Connecting: TCP, SSH handshake, host key decision and authentication, all
 // against one deadline, so a node that accepts TCP and then stalls is cut at
 // the connect timeout.
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cstdlib>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "config/paths.hpp"
+#include "ssh/known_hosts.hpp"
 #include "ssh/private_key.hpp"
 #include "ssh/ssh_connection.hpp"
 
@@ -75,33 +77,21 @@ const char* host_key_type_name(int type) {
 }
 
 
-KnownHostsResult check_known_hosts(LIBSSH2_SESSION* session, const std::string& path, const Target& t,
-                                   const char* key, std::size_t key_len, int key_type) {
-    KnownHostsResult result;
-    std::string file = expand_home(path);
-    LIBSSH2_KNOWNHOSTS* hosts = libssh2_knownhost_init(session);
-    if (!hosts) return result;
-    if (libssh2_knownhost_readfile(hosts, file.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH) >= 0) {
-        int key_bits = key_type == LIBSSH2_HOSTKEY_TYPE_ED25519     ? LIBSSH2_KNOWNHOST_KEY_ED25519
-                       : key_type == LIBSSH2_HOSTKEY_TYPE_ECDSA_256 ? LIBSSH2_KNOWNHOST_KEY_ECDSA_256
-                       : key_type == LIBSSH2_HOSTKEY_TYPE_ECDSA_384 ? LIBSSH2_KNOWNHOST_KEY_ECDSA_384
-                       : key_type == LIBSSH2_HOSTKEY_TYPE_ECDSA_521 ? LIBSSH2_KNOWNHOST_KEY_ECDSA_521
-                                                                   : LIBSSH2_KNOWNHOST_KEY_SSHRSA;
-        libssh2_knownhost* entry = nullptr;
-        int rc = libssh2_knownhost_checkp(hosts, t.host.c_str(), t.port, key, key_len,
-                                          LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | key_bits,
-                                          &entry);
-        if (rc == LIBSSH2_KNOWNHOST_CHECK_MATCH) result.match = KnownHostsMatch::match;
-        if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
-            result.match = KnownHostsMatch::mismatch;
-            if (entry && entry->key) {
-                auto blob = base64_decode(entry->key);
-                result.recorded_fingerprint = blob ? sha256_fingerprint(*blob) : std::string(entry->key);
-            }
-        }
-    }
-    libssh2_knownhost_free(hosts);
-    return result;
+// Offer the pinned key type first, else the types known_hosts has for the
+// host, so the server presents the key we can check (as ssh orders them).
+std::string host_key_preferences(const HostKeyCheck& check, const std::vector<KnownHostsEntry>& known) {
+    std::vector<std::string> prefs = {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                                      "ecdsa-sha2-nistp521", "ssh-rsa"};
+    std::vector<std::string> first = check.pinned ? std::vector<std::string>{check.pinned->type} : known_key_types(known);
+    std::vector<std::string> ordered;
+    for (const auto& type : first)
+        if (std::ranges::find(prefs, type) != prefs.end() && std::ranges::find(ordered, type) == ordered.end())
+            ordered.push_back(type);
+    for (const auto& type : prefs)
+        if (std::ranges::find(ordered, type) == ordered.end()) ordered.push_back(type);
+    std::string text;
+    for (const auto& type : ordered) text += (text.empty() ? "" : ",") + type;
+    return text;
 }
 
 // libssh2 1.10 signs RSA keys only with ssh-rsa (SHA-1); OpenSSH >= 8.8 refuses
@@ -193,11 +183,13 @@ public:
         if (!session->get()) return fail(ErrorKind::io, "cannot allocate an SSH session");
         LIBSSH2_SESSION* s = session->get();
 
-        // Offer the pinned key type first so the server presents the key we pinned.
-        std::string prefs = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa";
-        if (check.pinned && prefs.find(check.pinned->type) != std::string::npos)
-            prefs = check.pinned->type + "," + prefs;
-        libssh2_session_method_pref(s, LIBSSH2_METHOD_HOSTKEY, prefs.c_str());
+        std::vector<KnownHostsEntry> known_entries;
+        if (!check.known_hosts_path.empty()) {
+            auto read = read_known_hosts(check.known_hosts_path, t.host, t.port);
+            if (!read) return std::unexpected(read.error());
+            known_entries = std::move(*read);
+        }
+        libssh2_session_method_pref(s, LIBSSH2_METHOD_HOSTKEY, host_key_preferences(check, known_entries).c_str());
         libssh2_keepalive_config(s, 1, static_cast<unsigned>(std::max<long long>(1, options.keepalive.count() / 1000)));
 
         auto handshake = session->retry([&] { return libssh2_session_handshake(s, fd); }, deadline, "SSH handshake",
@@ -210,10 +202,8 @@ public:
         const char* key = libssh2_session_hostkey(s, &key_len, &key_type);
         if (!key) return std::unexpected(session->failure("no host key", 0));
         HostKey seen = host_key_from_blob(host_key_type_name(key_type), std::string_view(key, key_len));
-        KnownHostsResult known;
-        if (!check.pinned && !check.known_hosts_path.empty())
-            known = check_known_hosts(s, check.known_hosts_path, t, key, key_len, key_type);
-        if (auto decided = decide_host_key(describe(t), seen, check, known); !decided) {
+        KnownHostsResult known = judge_known_hosts(known_entries, seen);
+        if (auto decided = decide_host_key(t.node, describe(t), seen, check, known); !decided) {
             session->mark_broken();
             return std::unexpected(decided.error());
         }

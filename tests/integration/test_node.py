@@ -231,7 +231,7 @@ class HostKeyChange(ClusterTestCase):
 
         r = self.run_ctl("node", "rekey", "node03", "--host-key-fingerprint", old)
         self.assertEqual(r.rc, 1, repr(r))
-        rekeyed = self.ok("node", "rekey", "node03", "-o", "json").json()
+        rekeyed = self.ok("node", "rekey", "node03", "--yes", "-o", "json").json()
         self.assertEqual((rekeyed["old_fingerprint"], rekeyed["new_fingerprint"]), (old, new))
         self.ok("node", "check", "node03")
 

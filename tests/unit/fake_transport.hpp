@@ -25,7 +25,7 @@ public:
         auto it = hosts.find(t.host);
         if (it == hosts.end()) return cc::fail(cc::ErrorKind::unreachable, "no route to " + t.host);
         if (it->second.connect_error) return std::unexpected(*it->second.connect_error);
-        if (auto ok = cc::decide_host_key(cc::describe(t), it->second.key, check, {}); !ok)
+        if (auto ok = cc::decide_host_key(t.node, cc::describe(t), it->second.key, check, {}); !ok)
             return std::unexpected(ok.error());
         return std::unique_ptr<cc::Connection>(std::make_unique<Conn>(*this, it->second));
     }

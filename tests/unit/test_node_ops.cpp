@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include "fake_transport.hpp"
 #include "ops/node_ops.hpp"
 #include "temp_dir.hpp"
@@ -144,9 +146,92 @@ TEST_CASE("rekey pins the new key, and refuses one that does not match the expec
     REQUIRE(f.add("n1", "10.0.0.1"));
     auto old_key = f.transport.hosts["10.0.0.1"].key;
     f.transport.hosts["10.0.0.1"].key = host_key_from_blob("ssh-ed25519", "new");
-    CHECK_FALSE(node_rekey(f.ctx, "n1", old_key.fingerprint));
-    auto r = node_rekey(f.ctx, "n1", "");
+    CHECK_FALSE(node_rekey_plan(f.ctx, "n1", old_key.fingerprint));
+    auto r = node_rekey_plan(f.ctx, "n1", "");
     REQUIRE(r);
     CHECK(r->old_key.fingerprint == old_key.fingerprint);
+    CHECK(f.inventory.get_node("n1")->host_key.fingerprint == old_key.fingerprint);  // the plan changes nothing
+    REQUIRE(node_rekey_apply(f.ctx, *r));
     CHECK(f.inventory.get_node("n1")->host_key.fingerprint == r->new_key.fingerprint);
+    CHECK_FALSE(node_rekey_apply(f.ctx, *r));  // the pin moved since the plan: refused
+}
+
+TEST_CASE("node add refuses the names . and .. before connecting") {
+    Fixture f;
+    for (const char* name : {".", ".."}) {
+        auto node = f.add(name, "10.0.0.1");
+        REQUIRE_FALSE(node);
+        CHECK(node.error().kind == ErrorKind::invalid_input);
+        CHECK(node.error().message.find(fmt::format("\"{}\"", name)) != std::string::npos);
+    }
+    CHECK(f.add("..n", "10.0.0.1"));  // dots inside a name are fine
+    CHECK(f.transport.commands.size() == 1);
+}
+
+TEST_CASE("node add refuses a key that contradicts another node's pin at the same address") {
+    Fixture f;
+    REQUIRE(f.add("n1", "10.0.0.1"));
+    auto pinned = f.transport.hosts["10.0.0.1"].key;
+    f.transport.hosts["10.0.0.1"].key = host_key_from_blob("ssh-ed25519", "reinstalled");
+    auto twin = f.add("n1b", "10.0.0.1");
+    REQUIRE_FALSE(twin);
+    CHECK(twin.error().kind == ErrorKind::host_key);
+    CHECK(twin.error().message.find("node \"n1\"") != std::string::npos);
+    CHECK(twin.error().message.find(pinned.fingerprint) != std::string::npos);
+    CHECK_FALSE(*f.inventory.find_node("n1b"));
+    // The same key at the same address needs no flag: it is already trusted there.
+    f.transport.hosts["10.0.0.1"].key = pinned;
+    NodeAddRequest r;
+    r.name = "n1c";
+    r.host = "10.0.0.1";
+    CHECK(node_add(f.ctx, r));
+}
+
+TEST_CASE("node set changes fields and groups in one go, and re-pins the host key on a new address") {
+    Fixture f;
+    REQUIRE(f.add("n1", "10.0.0.1"));
+    NodeSetRequest r;
+    r.name = "n1";
+    r.user = "admin";
+    r.group_changes = {"+gpu", "+rack1"};
+    REQUIRE(node_set(f.ctx, r));
+    CHECK(f.transport.commands.size() == 1);  // no new address: nothing contacted
+    auto node = f.inventory.get_node("n1");
+    CHECK(node->user == "admin");
+    CHECK(node->groups == std::vector<std::string>{"gpu", "rack1"});
+
+    NodeSetRequest move;
+    move.name = "n1";
+    move.host = "10.0.0.2";
+    move.group_changes = {"-rack1"};
+    auto unknown = node_set(f.ctx, move);  // an unknown key needs a flag, as node add
+    REQUIRE_FALSE(unknown);
+    CHECK(unknown.error().kind == ErrorKind::host_key);
+    CHECK(f.inventory.get_node("n1")->host == "10.0.0.1");
+    CHECK(f.inventory.get_node("n1")->groups.size() == 2);  // nothing changed
+    move.accept_new_host_key = true;
+    auto moved = node_set(f.ctx, move);
+    REQUIRE(moved);
+    CHECK(moved->host == "10.0.0.2");
+    CHECK(moved->host_key.fingerprint == f.transport.hosts["10.0.0.2"].key.fingerprint);
+    CHECK(moved->groups == std::vector<std::string>{"gpu"});
+}
+
+TEST_CASE("node set refuses bad values and an empty change with the value named") {
+    Fixture f;
+    REQUIRE(f.add("n1", "10.0.0.1"));
+    NodeSetRequest r;
+    r.name = "n1";
+    CHECK(node_set(f.ctx, r).error().message.find("nothing to change") != std::string::npos);
+    r.group_changes = {"gpu"};
+    CHECK(node_set(f.ctx, r).error().message.find("\"gpu\"") != std::string::npos);
+    r.group_changes = {"+all"};
+    CHECK(node_set(f.ctx, r).error().message.find("\"all\"") != std::string::npos);
+    r.group_changes.clear();
+    r.port = 70000;
+    CHECK(node_set(f.ctx, r).error().message.find("70000") != std::string::npos);
+    r.port.reset();
+    r.name = "nope";
+    r.user = "u";
+    CHECK(node_set(f.ctx, r).error().kind == ErrorKind::not_found);
 }
