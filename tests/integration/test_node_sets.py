@@ -73,11 +73,15 @@ class NodeSets(ClusterTestCase):
         seen = b""
         try:
             while b"[y/N]" not in seen:
-                chunk = os.read(controller, 4096)
+                try:
+                    chunk = os.read(controller, 4096)
+                except OSError:
+                    break  # the process ended without asking
                 if not chunk:
                     break
                 seen += chunk
-            os.write(controller, answer.encode() + b"\n")
+            if proc.poll() is None:
+                os.write(controller, answer.encode() + b"\n")
             proc.wait(timeout=30)
             try:
                 while True:
