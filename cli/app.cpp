@@ -58,12 +58,13 @@ void App::add_global_options(CLI::App& app) {
 
 Result<const Config*> App::config() {
     if (config_) return &*config_;
-    std::string path = options.config.empty() ? env_or("CLUSTERCTL_CONFIG", default_config_path()) : options.config;
+    std::string named = options.config.empty() ? env_or("CLUSTERCTL_CONFIG", "") : options.config;
+    std::string path = named.empty() ? default_config_path() : named;
     FlagOverrides flags;
     if (options.fanout) flags["fanout"] = std::to_string(*options.fanout);
     if (!options.connect_timeout.empty()) flags["ssh.connect_timeout"] = options.connect_timeout;
     if (!options.timeout.empty()) flags["ssh.timeout"] = options.timeout;
-    auto loaded = load_config(path, flags);
+    auto loaded = load_config(path, flags, !named.empty());
     if (!loaded) return std::unexpected(loaded.error());
     config_ = std::move(*loaded);
     return &*config_;
@@ -73,9 +74,8 @@ Result<OpsContext*> App::ops() {
     if (ops_) return ops_.get();
     auto cfg = config();
     if (!cfg) return std::unexpected(cfg.error());
-    std::string path =
-        options.inventory.empty() ? env_or("CLUSTERCTL_INVENTORY", default_inventory_path()) : options.inventory;
-    auto inventory = Inventory::open(path);
+    std::string named = options.inventory.empty() ? env_or("CLUSTERCTL_INVENTORY", "") : options.inventory;
+    auto inventory = named.empty() ? Inventory::open(default_inventory_path(), true) : Inventory::open(named);
     if (!inventory) return std::unexpected(inventory.error());
     inventory_ = std::make_unique<Inventory>(std::move(*inventory));
     transport_ = make_ssh_transport();

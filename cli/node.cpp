@@ -150,15 +150,15 @@ void add_add(CLI::App& group, App& ctx) {
 }
 
 void add_ls(CLI::App& group, App& ctx) {
-    auto nodeset = std::make_shared<std::string>();
+    auto nodesets = std::make_shared<std::vector<std::string>>();
     auto* cmd = group.add_subcommand("ls", "list registered nodes");
     cmd->alias("list");
-    cmd->add_option("nodeset", *nodeset, "NODESET, e.g. gpu[01-04],@group (default: all)");
-    cmd->callback([&ctx, nodeset] {
+    cmd->add_option("nodeset", *nodesets, "NODESET, e.g. gpu[01-04],@group (default: all; several are joined by ',')");
+    cmd->callback([&ctx, nodesets] {
         run_command(ctx, [&]() -> Result<int> {
             auto ops = ctx.ops();
             if (!ops) return std::unexpected(ops.error());
-            auto nodes = node_list(**ops, nodeset->empty() ? std::nullopt : std::optional(*nodeset));
+            auto nodes = node_list(**ops, nodesets->empty() ? std::nullopt : std::optional(join(*nodesets, ",")));
             if (!nodes) return std::unexpected(nodes.error());
             const Printer& p = ctx.printer();
             if (p.format == Format::json) {
@@ -191,17 +191,39 @@ void add_show(CLI::App& group, App& ctx) {
 }
 
 void add_rm(CLI::App& group, App& ctx) {
-    auto nodeset = std::make_shared<std::string>();
-    auto force = std::make_shared<bool>(false);
+    struct Options {
+        std::vector<std::string> nodesets;
+        bool force = false, yes = false, dry_run = false;
+    };
+    auto opts = std::make_shared<Options>();
     auto* cmd = group.add_subcommand("rm", "remove nodes from the inventory (nothing is changed on the nodes)");
     cmd->alias("remove");
-    cmd->add_option("nodeset", *nodeset, "NODESET")->required();
-    cmd->add_flag("--force", *force, "remove even if instances are recorded on the node");
-    cmd->callback([&ctx, nodeset, force] {
+    cmd->add_option("nodeset", opts->nodesets, "NODESET (several are joined by ',')")->required();
+    cmd->add_flag("--force", opts->force, "remove even if instances are recorded on the node");
+    cmd->add_flag("-y,--yes", opts->yes, "do not ask (needed without a terminal)");
+    cmd->add_flag("--dry-run", opts->dry_run, "show which nodes would be removed, remove nothing");
+    cmd->callback([&ctx, opts] {
         run_command(ctx, [&]() -> Result<int> {
             auto ops = ctx.ops();
             if (!ops) return std::unexpected(ops.error());
-            auto removed = node_remove(**ops, *nodeset, *force);
+            std::string nodeset = join(opts->nodesets, ",");
+            auto nodes = resolve_nodes(**ops, nodeset);
+            if (!nodes) return std::unexpected(nodes.error());
+            ConfirmRequest ask{{}, fmt::format("Remove {} node(s) from the inventory?", nodes->size()), opts->yes,
+                               opts->dry_run};
+            std::vector<std::string> names;
+            for (const auto& n : *nodes) {
+                ask.plan.push_back(fmt::format("remove node {} ({}@{}:{})", n.name, n.user, n.host, n.port));
+                names.push_back(n.name);
+            }
+            auto decision = confirm(ctx.printer(), ask);
+            if (decision == Confirmation::dry_run) {
+                if (ctx.format() == Format::json) ctx.printer().json({{"removed", nlohmann::json::array()}, {"would_remove", names}});
+                else ctx.printer().note("dry run: nothing removed");
+                return kExitOk;
+            }
+            if (decision != Confirmation::proceed) return std::unexpected(not_confirmed(decision, "node rm"));
+            auto removed = node_remove(**ops, join(names, ","), opts->force);
             if (!removed) return std::unexpected(removed.error());
             if (ctx.format() == Format::json) ctx.printer().json({{"removed", *removed}});
             else

@@ -1,6 +1,8 @@
 #include "config/config.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 
 #include <sys/stat.h>
@@ -204,13 +206,16 @@ const std::vector<ConfigKeyInfo>& config_keys() {
     return infos;
 }
 
-Result<Config> load_config(const std::string& path, const FlagOverrides& flags) {
+Result<Config> load_config(const std::string& path, const FlagOverrides& flags, bool must_exist) {
     Config config;
     config.path = path;
     std::map<std::string, ConfigSource> sources;
 
     struct stat st {};
     bool exists = ::stat(path.c_str(), &st) == 0;
+    // A mistyped --config must not quietly run with defaults (another ssh user, no known_hosts).
+    if (!exists && (must_exist || (errno != ENOENT && errno != ENOTDIR)))
+        return fail(ErrorKind::config, fmt::format("config file \"{}\": {}", path, std::strerror(errno)));
     if (exists) {
         // Debian's toml++ is built with exceptions; turn its one exception into a value here.
         toml::table parsed;

@@ -53,8 +53,10 @@ struct Config {
 // Values given as command-line flags, keyed by config key ("fanout").
 using FlagOverrides = std::map<std::string, std::string>;
 
-// Reads `path` (missing file = defaults), then the environment, then flags.
-// A bad file gives `path:line:col: message` (ErrorKind::config).
-Result<Config> load_config(const std::string& path, const FlagOverrides& flags);
+// Reads `path`, then the environment, then flags. A missing file means
+// defaults only where `path` is the default location; a path the user named
+// (`must_exist`) must be there. A bad file gives `path:line:col: message`
+// (ErrorKind::config).
+Result<Config> load_config(const std::string& path, const FlagOverrides& flags, bool must_exist = false);
 
 }  // namespace cc

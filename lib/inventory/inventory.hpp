@@ -34,9 +34,12 @@ struct NodeEdit {
 
 class Inventory {
 public:
-    // Creates the file (directory 0700, file 0600) when missing, runs forward
-    // migrations, and refuses a schema newer than this binary knows.
-    static Result<Inventory> open(const std::string& path);
+    // Creates the file (0600) when missing and takes group/other access off an
+    // existing one; runs forward migrations (taking the write lock only then)
+    // and refuses a schema newer than this binary knows. `own_directory`: the
+    // default location, whose directory is created 0700 (and kept 0700); an
+    // explicit path's directory must exist.
+    static Result<Inventory> open(const std::string& path, bool own_directory = false);
 
     Result<std::vector<Node>> list_nodes();
     Result<std::optional<Node>> find_node(const std::string& name);

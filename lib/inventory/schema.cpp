@@ -100,13 +100,8 @@ Result<bool> has_tables(sql::Database& db) {
     return stmt->integer(0) > 0;
 }
 
-}  // namespace
-
-Result<void> migrate_inventory(sql::Database& db, int target_version) {
-    static_assert(kKnownVersions >= 1);
-    auto tx = sql::Transaction::begin(db);
-    if (!tx) return std::unexpected(tx.error());
-
+// The schema version after checking the file is ours and not from a newer clusterctl.
+Result<int> checked_version(sql::Database& db, int target_version) {
     auto version = read_pragma(db, "user_version");
     if (!version) return std::unexpected(version.error());
     auto app_id = read_pragma(db, "application_id");
@@ -128,6 +123,24 @@ Result<void> migrate_inventory(sql::Database& db, int target_version) {
             return fail(ErrorKind::inventory,
                         fmt::format("inventory \"{}\" is an SQLite database but not a clusterctl inventory", db.path()));
     }
+    return version;
+}
+
+}  // namespace
+
+Result<void> migrate_inventory(sql::Database& db, int target_version) {
+    static_assert(kKnownVersions >= 1);
+    // Almost every open finds the schema current: that is read without a transaction, so read-only
+    // commands never queue behind a writer's lock. Only a migration takes the write lock, and
+    // reads again under it (another process may have migrated meanwhile).
+    auto current = checked_version(db, target_version);
+    if (!current) return std::unexpected(current.error());
+    if (*current == target_version) return {};
+
+    auto tx = sql::Transaction::begin(db);
+    if (!tx) return std::unexpected(tx.error());
+    auto version = checked_version(db, target_version);
+    if (!version) return std::unexpected(version.error());
     if (*version == target_version) return {};  // rolled back: nothing to do
 
     for (int v = *version; v < target_version; ++v)

@@ -4,6 +4,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/nodeset.hpp"
 
@@ -35,14 +36,32 @@ Result<std::unique_ptr<Connection>> connect_pinned(OpsContext& ctx, const Node& 
 }
 
 Result<std::vector<Node>> resolve_nodes(OpsContext& ctx, std::string_view nodeset) {
-    auto names = expand_nodeset(nodeset, [&](std::string_view group) {
-        return ctx.inventory.group_members(std::string(group));
-    });
-    if (!names) return std::unexpected(names.error());
-    auto all = ctx.inventory.list_nodes();  // one pass over the file beats a query per name
+    auto all = ctx.inventory.list_nodes();  // one pass over the file beats a query per name or group
     if (!all) return std::unexpected(all.error());
     std::map<std::string, Node*> by_name;
-    for (auto& node : *all) by_name[node.name] = &node;
+    std::map<std::string, std::vector<std::string>> groups;
+    for (auto& node : *all) {
+        by_name[node.name] = &node;
+        for (const auto& group : node.groups) groups[group].push_back(node.name);
+    }
+    auto names = expand_nodeset(nodeset, [&](std::string_view group) -> Result<std::vector<std::string>> {
+        if (group == "all") {
+            std::vector<std::string> every;
+            for (const auto& node : *all) every.push_back(node.name);
+            return every;
+        }
+        if (auto it = groups.find(std::string(group)); it != groups.end()) return it->second;
+        std::vector<std::string> known;
+        for (const auto& [name, members] : groups) known.push_back(name);
+        if (known.empty()) return fail(ErrorKind::not_found, fmt::format("no group \"{}\"; no groups are defined", group));
+        return fail(ErrorKind::not_found, fmt::format("no group \"{}\"; groups: {}", group, fmt::join(known, ", ")));
+    });
+    if (!names) return std::unexpected(names.error());
+    // "0 ok" with exit 0 would tell a cron job that everything worked.
+    if (names->empty())
+        return fail(ErrorKind::not_found,
+                    all->empty() ? fmt::format("node set \"{}\" matches no nodes (the inventory has none)", nodeset)
+                                 : fmt::format("node set \"{}\" matches no nodes", nodeset));
     std::vector<Node> nodes;
     nodes.reserve(names->size());
     for (const auto& name : *names) {

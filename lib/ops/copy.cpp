@@ -1,8 +1,13 @@
 #include "ops/copy.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <random>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -74,16 +79,36 @@ std::string temp_name_for(const std::string& remote) {
     return fmt::format("{}.{}.clusterctl-{:016x}", dir, name, rng());
 }
 
-// Runs `argv` lines joined with && in one round trip.
-Result<void> run_remote(Connection& c, const std::vector<std::vector<std::string>>& commands,
+// Renames each temp file exactly onto its target (`mv -T`: never into a directory that is there,
+// which would leave a temp-named file inside it), or removes every temp file and fails. The
+// directory check names the problem in plain words; -T still refuses one created meanwhile.
+constexpr const char* kLandScript = R"sh(
+check() { while [ $# -ge 2 ]; do
+    if [ -d "$2" ]; then printf '%s is a directory (end the destination with / to copy into it)\n' "$2" >&2; return 1; fi
+    shift 2; done; }
+land() { while [ $# -ge 2 ]; do mv -f -T -- "$1" "$2" || return 1; shift 2; done; }
+clean() { while [ $# -ge 2 ]; do rm -f -- "$1"; shift 2; done; }
+check "$@" && land "$@" && exit 0
+clean "$@"; exit 1
+)sh";
+
+Result<void> land_files(Connection& c, const std::vector<std::pair<std::string, std::string>>& temp_to_target,
                         std::chrono::milliseconds timeout, const std::string& node) {
-    std::string line;
-    for (const auto& argv : commands) line += (line.empty() ? "" : " && ") + shell_join(argv);
-    auto ran = c.exec(line, timeout);
+    std::vector<std::string> argv = {"sh", "-c", kLandScript, "sh"};
+    for (const auto& [temp, target] : temp_to_target) argv.insert(argv.end(), {temp, target});
+    auto ran = c.exec(shell_join(argv), timeout);
     if (!ran) return std::unexpected(ran.error());
     if (ran->exit_status != 0)
-        return fail(ErrorKind::remote, fmt::format("node \"{}\": {}", node, ran->err.empty() ? "rename failed" : ran->err.substr(0, ran->err.find('\n'))));
+        return fail(ErrorKind::remote, fmt::format("node \"{}\": {}", node,
+                                                   ran->err.empty() ? "rename failed" : ran->err.substr(0, ran->err.find('\n'))));
     return {};
+}
+
+// A failure while writing a temp file is told with the name the user gave.
+Error naming_destination(Error error, const std::string& temp, const std::string& destination) {
+    for (auto at = error.message.find(temp); at != std::string::npos; at = error.message.find(temp, at + destination.size()))
+        error.message.replace(at, temp.size(), destination);
+    return error;
 }
 
 Result<std::pair<std::uint64_t, std::size_t>> push_to(Connection& c, const UploadPlan& plan, const OpsContext& ctx,
@@ -91,45 +116,104 @@ Result<std::pair<std::uint64_t, std::size_t>> push_to(Connection& c, const Uploa
     for (const auto& [dir, mode] : plan.dirs)
         if (auto made = c.make_dir(dir, mode | 0700, ctx.settings.command_timeout); !made)
             return std::unexpected(made.error());
-    std::vector<std::vector<std::string>> renames;
-    std::vector<std::string> temps;
+    std::vector<std::pair<std::string, std::string>> temp_to_target;
     std::uint64_t bytes = 0;
     for (const auto& file : plan.files) {
         std::string temp = temp_name_for(file.remote);
-        temps.push_back(temp);
+        temp_to_target.emplace_back(temp, file.remote);
         auto sent = c.put_file(file.local, temp, file.mode, ctx.settings.command_timeout);
         if (!sent) {
             std::vector<std::string> rm = {"rm", "-f", "--"};
-            rm.insert(rm.end(), temps.begin(), temps.end());
-            (void)run_remote(c, {rm}, ctx.settings.command_timeout, node);  // leave no temp files behind
-            return std::unexpected(sent.error());
+            for (const auto& written : temp_to_target) rm.push_back(written.first);
+            (void)c.exec(shell_join(rm), ctx.settings.command_timeout);  // leave no temp files behind
+            return std::unexpected(naming_destination(sent.error(), temp, file.remote));
         }
         bytes += *sent;
-        renames.push_back({"mv", "-f", "--", temp, file.remote});
     }
     // All files land together, each with an atomic rename(2), after every byte arrived.
-    if (!renames.empty())
-        if (auto moved = run_remote(c, renames, ctx.settings.command_timeout, node); !moved)
-            return std::unexpected(moved.error());
+    if (!temp_to_target.empty())
+        if (auto landed = land_files(c, temp_to_target, ctx.settings.command_timeout, node); !landed)
+            return std::unexpected(landed.error());
     return std::pair{bytes, plan.files.size()};
 }
 
-Result<std::uint64_t> pull_from(Connection& c, const std::string& remote, const std::string& local_dir,
-                                const OpsContext& ctx, std::string& landed) {
+struct UniqueFd {
+    int fd = -1;
+    explicit UniqueFd(int f) : fd(f) {}
+    UniqueFd(UniqueFd&& other) noexcept : fd(std::exchange(other.fd, -1)) {}
+    UniqueFd(const UniqueFd&) = delete;
+    ~UniqueFd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+// Gathering writes into DIR, which may be shared (/tmp/out): anyone who can write there may plant
+// symlinks at DIR/<node> or at the names inside it. So DIR is opened once without following a
+// link, and everything below it is reached by descriptor (mkdirat, openat O_NOFOLLOW, O_EXCL,
+// renameat), never by a path that could be swapped between a check and its use.
+Result<UniqueFd> open_gather_dir(const std::string& dir) {
     std::error_code ec;
-    fs::create_directories(local_dir, ec);
-    if (ec) return fail(ErrorKind::io, fmt::format("cannot create \"{}\": {}", local_dir, ec.message()));
+    fs::create_directories(dir, ec);
+    if (ec) return fail(ErrorKind::io, fmt::format("cannot create \"{}\": {}", dir, ec.message()));
+    std::string bare = dir;
+    while (bare.size() > 1 && bare.ends_with('/')) bare.pop_back();  // "x/" would follow a link named x
+    UniqueFd fd(::open(bare.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.fd < 0 && errno == ELOOP)
+        return fail(ErrorKind::invalid_input, fmt::format("\"{}\" is a symbolic link; name the directory itself", bare));
+    if (fd.fd < 0) return fail(ErrorKind::io, fmt::format("cannot open \"{}\": {}", bare, std::strerror(errno)));
+    return fd;
+}
+
+Result<UniqueFd> open_node_dir(int gather_fd, const std::string& shown, const std::string& node) {
+    if (node == "." || node == ".." || node.find('/') != std::string::npos)
+        return fail(ErrorKind::invalid_input, fmt::format("node name \"{}\" cannot name a directory", node));
+    if (::mkdirat(gather_fd, node.c_str(), 0777) != 0 && errno != EEXIST)
+        return fail(ErrorKind::io, fmt::format("cannot create \"{}\": {}", shown, std::strerror(errno)));
+    UniqueFd fd(::openat(gather_fd, node.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.fd >= 0) return fd;
+    int err = errno;
+    struct stat st {};
+    if (::fstatat(gather_fd, node.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+        return fail(ErrorKind::invalid_input,
+                    fmt::format("\"{}\" is a symbolic link; refusing to write through it (remove it)", shown));
+    return fail(ErrorKind::io, fmt::format("cannot open \"{}\": {}", shown, std::strerror(err)));
+}
+
+// The temp name is fixed, so a crashed run's leftover is replaced; whatever sits there (a stale
+// file, a planted symlink) is unlinked, never followed, and O_EXCL refuses anything re-planted.
+Result<UniqueFd> create_temp(int dir_fd, const std::string& temp, const std::string& shown) {
+    for (int attempt = 0;; ++attempt) {
+        UniqueFd fd(::openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (fd.fd >= 0) return fd;
+        if (errno != EEXIST || attempt == 1 || ::unlinkat(dir_fd, temp.c_str(), 0) != 0)
+            return fail(ErrorKind::io, fmt::format("cannot create \"{}\": {}", shown, std::strerror(errno)));
+    }
+}
+
+Result<std::uint64_t> pull_from(Connection& c, const std::string& remote, int gather_fd, const std::string& gather_dir,
+                                const std::string& node, const OpsContext& ctx, std::string& landed) {
     std::string name = fs::path(remote).filename().string();
-    if (name.empty()) return fail(ErrorKind::invalid_input, fmt::format("\"{}\" does not name a file", remote));
-    landed = (fs::path(local_dir) / name).string();
-    std::string temp = (fs::path(local_dir) / ("." + name + ".clusterctl-part")).string();
-    auto got = c.get_file(remote, temp, ctx.settings.command_timeout);
+    if (name.empty() || name == "." || name == "..")
+        return fail(ErrorKind::invalid_input, fmt::format("\"{}\" does not name a file", remote));
+    fs::path node_dir = fs::path(gather_dir) / node;
+    auto dir = open_node_dir(gather_fd, node_dir.string(), node);
+    if (!dir) return std::unexpected(dir.error());
+    std::string temp = "." + name + ".clusterctl-part";
+    std::string shown_temp = (node_dir / temp).string();
+    auto file = create_temp(dir->fd, temp, shown_temp);
+    if (!file) return std::unexpected(file.error());
+    auto got = c.get_file(remote, file->fd, ctx.settings.command_timeout);
     if (!got) {
-        fs::remove(temp, ec);
+        ::unlinkat(dir->fd, temp.c_str(), 0);
         return std::unexpected(got.error());
     }
-    fs::rename(temp, landed, ec);
-    if (ec) return fail(ErrorKind::io, fmt::format("cannot rename to \"{}\": {}", landed, ec.message()));
+    std::string final_path = (node_dir / name).string();
+    if (::renameat(dir->fd, temp.c_str(), dir->fd, name.c_str()) != 0) {
+        int err = errno;
+        ::unlinkat(dir->fd, temp.c_str(), 0);
+        return fail(ErrorKind::io, fmt::format("cannot rename to \"{}\": {}", final_path, std::strerror(err)));
+    }
+    landed = final_path;
     return *got;
 }
 
@@ -161,6 +245,12 @@ Result<std::vector<NodeCopyOutcome>> copy_files(OpsContext& ctx, const CopyReque
     }
     auto nodes = resolve_nodes(ctx, remote.nodeset);
     if (!nodes) return std::unexpected(nodes.error());
+    std::optional<UniqueFd> gather_dir;
+    if (!plan) {
+        auto opened = open_gather_dir(dst.path);
+        if (!opened) return std::unexpected(opened.error());
+        gather_dir.emplace(std::move(*opened));
+    }
     std::vector<NodeCopyOutcome> outcomes(nodes->size());
     for_each_parallel(nodes->size(), ctx.settings.fanout, [&](std::size_t i) {
         const Node& node = (*nodes)[i];
@@ -182,8 +272,7 @@ Result<std::vector<NodeCopyOutcome>> copy_files(OpsContext& ctx, const CopyReque
             if (pushed) std::tie(out.bytes, out.files) = *pushed, out.status = ExecStatus::ok;
             else record_error(pushed.error());
         } else {
-            auto pulled = pull_from(**connection, src.path, (fs::path(dst.path) / node.name).string(), ctx,
-                                    out.local_path);
+            auto pulled = pull_from(**connection, src.path, gather_dir->fd, dst.path, node.name, ctx, out.local_path);
             if (pulled) out.bytes = *pulled, out.files = 1, out.status = ExecStatus::ok;
             else record_error(pulled.error());
         }

@@ -22,8 +22,7 @@ public:
                             const OutputSink& sink) override;
     Result<std::uint64_t> put_file(const std::string& local_path, const std::string& remote_path, unsigned mode,
                                    milliseconds idle_timeout) override;
-    Result<std::uint64_t> get_file(const std::string& remote_path, const std::string& local_path,
-                                   milliseconds idle_timeout) override;
+    Result<std::uint64_t> get_file(const std::string& remote_path, int local_fd, milliseconds idle_timeout) override;
     Result<void> make_dir(const std::string& remote_path, unsigned mode, milliseconds timeout) override;
 
 private:

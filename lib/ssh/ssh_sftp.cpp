@@ -43,6 +43,12 @@ struct FdGuard {
     }
 };
 
+std::string parent_of(const std::string& path) {
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 }  // namespace
 
 SshConnection::~SshConnection() {
@@ -109,9 +115,17 @@ Result<std::uint64_t> SshConnection::put_file(const std::string& local_path, con
     auto sftp = this->sftp(deadline, idle_timeout);
     if (!sftp) return std::unexpected(sftp.error());
     HandleGuard remote{*session_};
-    auto opened = open_remote(*sftp, remote_path, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, mode,
+    // EXCL: a name planted in a shared directory (a symlink in /tmp) is refused, never written through.
+    auto opened = open_remote(*sftp, remote_path, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, mode,
                               deadline, idle_timeout);
-    if (!opened) return std::unexpected(opened.error());
+    if (!opened) {
+        auto code = libssh2_sftp_last_error(*sftp);
+        if (opened.error().kind == ErrorKind::remote &&
+            (code == LIBSSH2_FX_NO_SUCH_FILE || code == LIBSSH2_FX_NO_SUCH_PATH))
+            return fail(ErrorKind::remote, fmt::format("{}: no such directory on the node: {}",
+                                                       describe(session_->target()), parent_of(remote_path)));
+        return std::unexpected(opened.error());
+    }
     remote.handle = *opened;
     std::vector<char> buffer(kChunk);
     std::uint64_t total = 0;
@@ -152,18 +166,33 @@ Result<std::uint64_t> SshConnection::put_file(const std::string& local_path, con
     return total;
 }
 
-Result<std::uint64_t> SshConnection::get_file(const std::string& remote_path, const std::string& local_path,
+Result<std::uint64_t> SshConnection::get_file(const std::string& remote_path, int local_fd,
                                               milliseconds idle_timeout) {
     auto deadline = Clock::now() + idle_timeout;
     auto sftp = this->sftp(deadline, idle_timeout);
     if (!sftp) return std::unexpected(sftp.error());
+    // Looked at before it is opened: sftp-server opens a directory without complaint (the read
+    // then fails with a bare "failure"), and opening a FIFO would block the whole session.
+    LIBSSH2_SFTP_ATTRIBUTES attrs{};
+    auto st = session_->retry(
+        [&] {
+            return libssh2_sftp_stat_ex(*sftp, remote_path.data(), static_cast<unsigned>(remote_path.size()),
+                                        LIBSSH2_SFTP_STAT, &attrs);
+        },
+        deadline, "stat", idle_timeout);
+    if (!st) return std::unexpected(st.error());
+    if (*st == 0 && (attrs.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS)) {
+        if (LIBSSH2_SFTP_S_ISDIR(attrs.permissions))
+            return fail(ErrorKind::invalid_input, fmt::format("{}: {} is a directory (cp gathers one file per node)",
+                                                              describe(session_->target()), remote_path));
+        if (!LIBSSH2_SFTP_S_ISREG(attrs.permissions))
+            return fail(ErrorKind::invalid_input,
+                        fmt::format("{}: {} is not a regular file", describe(session_->target()), remote_path));
+    }
     HandleGuard remote{*session_};
     auto opened = open_remote(*sftp, remote_path, LIBSSH2_FXF_READ, 0, deadline, idle_timeout);
     if (!opened) return std::unexpected(opened.error());
     remote.handle = *opened;
-    FdGuard local{::open(local_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
-    if (local.fd < 0)
-        return fail(ErrorKind::io, fmt::format("cannot write \"{}\": {}", local_path, std::strerror(errno)));
     std::vector<char> buffer(kChunk);
     std::uint64_t total = 0;
     for (;;) {
@@ -178,15 +207,17 @@ Result<std::uint64_t> SshConnection::get_file(const std::string& remote_path, co
                                                        remote_path, sftp_error(*sftp)));
         deadline = Clock::now() + idle_timeout;
         for (ssize_t written = 0; written < n;) {
-            ssize_t w = ::write(local.fd, buffer.data() + written, static_cast<std::size_t>(n - written));
+            ssize_t w = ::write(local_fd, buffer.data() + written, static_cast<std::size_t>(n - written));
             if (w < 0 && errno == EINTR) continue;
-            if (w < 0) return fail(ErrorKind::io, fmt::format("writing \"{}\": {}", local_path, std::strerror(errno)));
+            if (w < 0)
+                return fail(ErrorKind::io,
+                            fmt::format("writing the local copy of \"{}\": {}", remote_path, std::strerror(errno)));
             written += w;
         }
         total += static_cast<std::uint64_t>(n);
     }
-    if (::fsync(local.fd) != 0)
-        return fail(ErrorKind::io, fmt::format("writing \"{}\": {}", local_path, std::strerror(errno)));
+    if (::fsync(local_fd) != 0)
+        return fail(ErrorKind::io, fmt::format("writing the local copy of \"{}\": {}", remote_path, std::strerror(errno)));
     return total;
 }
 

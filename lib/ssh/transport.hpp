@@ -61,10 +61,12 @@ public:
 
     // SFTP on the same session. Transfers stream in chunks and fail with
     // ErrorKind::timeout only when no byte moved for `idle_timeout`.
-    // put_file creates or truncates `remote_path` and sets `mode` on it.
+    // put_file creates `remote_path` (which must not exist yet) and sets `mode` on it.
     virtual Result<std::uint64_t> put_file(const std::string& local_path, const std::string& remote_path,
                                            unsigned mode, std::chrono::milliseconds idle_timeout) = 0;
-    virtual Result<std::uint64_t> get_file(const std::string& remote_path, const std::string& local_path,
+    // get_file writes a regular remote file into `local_fd`, which the caller opened (and decided
+    // how safely), and fsyncs it; a directory or other non-regular file is refused.
+    virtual Result<std::uint64_t> get_file(const std::string& remote_path, int local_fd,
                                            std::chrono::milliseconds idle_timeout) = 0;
     // Succeeds when the directory exists already.
     virtual Result<void> make_dir(const std::string& remote_path, unsigned mode, std::chrono::milliseconds timeout) = 0;

@@ -61,6 +61,7 @@ class ClusterTestCase(unittest.TestCase):
         self.cluster = cluster_info()
         self.tmp = tempfile.mkdtemp(prefix="clusterctl-test-")
         self.inventory = os.path.join(self.tmp, "data", "inventory.db")
+        os.mkdir(os.path.dirname(self.inventory), 0o700)  # an explicit --inventory's directory must exist
         self.config = os.path.join(self.tmp, "config.toml")
         self.known_hosts = os.path.join(self.tmp, "known_hosts")
         open(self.known_hosts, "w").close()

@@ -24,6 +24,24 @@ class Copy(ClusterTestCase):
         for name in self.names:
             self.add(name)
         self.pair = ",".join(self.names)
+        self.remote_dirs = []
+
+    def tearDown(self):
+        if self.remote_dirs:
+            self.on_nodes("rm -rf " + " ".join(self.remote_dirs))
+        super().tearDown()
+
+    def on_nodes(self, script):
+        out = self.ok("exec", self.pair, "-o", "json", "--", "sh", "-c", script).json()
+        return {o["node"]: o["stdout"] for o in out}
+
+    def assert_no_leftovers(self, *remote_dirs):
+        """No temp file of a transfer on any node (in remote_dirs) nor locally (in the test's directory)."""
+        dirs = " ".join(remote_dirs)
+        for node, found in self.on_nodes(f"find {dirs} -name '.*.clusterctl-*' 2>/dev/null; true").items():
+            self.assertEqual(found, "", f"temp files left on {node}")
+        local = [os.path.join(d, f) for d, _, files in os.walk(self.tmp) for f in files if ".clusterctl-" in f]
+        self.assertEqual(local, [], "temp files left locally")
 
     def remote_sha_and_mode(self, path):
         out = self.ok("exec", self.pair, "-o", "json", "--", "sh", "-c",
@@ -93,7 +111,105 @@ class Copy(ClusterTestCase):
             f.write("x")
         r = self.run_ctl("cp", src, f"{self.pair}:/nonexistent/dir/x.txt", "-o", "json")
         self.assertEqual(r.rc, 3, repr(r))
-        self.assertTrue(all(o["status"] != "ok" and "/nonexistent/dir" in o["error"] for o in r.json()))
+        for o in r.json():
+            self.assertEqual(o["status"], "error", o)
+            self.assertTrue(o["error"].endswith("no such directory on the node: /nonexistent/dir"), o["error"])
+            self.assertNotIn("clusterctl-", o["error"], "the temp file's name is no business of the user")
+        self.assert_no_leftovers("/tmp")
+
+    def unique_dir(self):
+        """A directory of this test's own on the nodes (tests share the nodes)."""
+        path = f"/tmp/cp-{os.path.basename(self.tmp)}"
+        self.on_nodes(f"mkdir -p {path}")
+        self.remote_dirs.append(path)
+        return path
+
+    def small_file(self, name="conf.txt", text="new\n"):
+        src = os.path.join(self.tmp, name)
+        with open(src, "w") as f:
+            f.write(text)
+        return src
+
+    def test_a_file_put_onto_an_existing_directory_fails_and_leaves_nothing_inside(self):
+        base = self.unique_dir()
+        self.on_nodes(f"mkdir {base}/target")
+        r = self.run_ctl("cp", self.small_file(), f"{self.pair}:{base}/target", "-o", "json")
+        self.assertEqual(r.rc, 3, repr(r))
+        for o in r.json():
+            self.assertEqual(o["status"], "error", o)
+            self.assertIn(f"{base}/target is a directory (end the destination with / to copy into it)", o["error"])
+        self.assertEqual(set(self.on_nodes(f"ls -A {base}/target").values()), {""})
+        self.assert_no_leftovers(base)
+
+    def test_a_file_put_onto_a_symlink_to_a_directory_fails_and_keeps_the_link(self):
+        base = self.unique_dir()
+        self.on_nodes(f"mkdir {base}/real && ln -s {base}/real {base}/link")
+        r = self.run_ctl("cp", self.small_file(), f"{self.pair}:{base}/link", "-o", "json")
+        self.assertEqual(r.rc, 3, repr(r))
+        self.assertTrue(all("is a directory" in o["error"] for o in r.json()), repr(r))
+        after = self.on_nodes(f"readlink {base}/link; ls -A {base}/real")
+        self.assertEqual(set(after.values()), {f"{base}/real\n"})
+        self.assert_no_leftovers(base)
+
+    def test_a_tree_that_cannot_land_whole_removes_every_temp_file(self):
+        # Every file's bytes arrive before any lands; then one target is a directory, so none
+        # may land and the temp files of the others must go too.
+        base = self.unique_dir()
+        tree = os.path.join(self.tmp, "tree")
+        os.makedirs(tree)
+        for name in ("a.txt", "b.txt", "c.txt"):
+            self.small_file(os.path.join("tree", name))
+        self.on_nodes(f"mkdir -p {base}/tree/b.txt")
+        r = self.run_ctl("cp", tree, f"{self.pair}:{base}/tree", "-o", "json")
+        self.assertEqual(r.rc, 3, repr(r))
+        self.assertTrue(all(f"{base}/tree/b.txt is a directory" in o["error"] for o in r.json()), repr(r))
+        self.assertEqual(set(self.on_nodes(f"ls -A {base}/tree").values()), {"b.txt\n"})
+        self.assert_no_leftovers(base)
+
+    def test_gathering_a_directory_is_refused_in_plain_words(self):
+        dest = os.path.join(self.tmp, "gathered")
+        r = self.run_ctl("cp", f"{self.pair}:/etc", dest + "/", "-o", "json")
+        self.assertEqual(r.rc, 3, repr(r))
+        for o in r.json():
+            self.assertTrue(o["error"].endswith("/etc is a directory (cp gathers one file per node)"), o["error"])
+        self.assert_no_leftovers("/tmp")
+
+    def test_gathering_refuses_a_symlink_planted_at_the_node_directory(self):
+        dest = os.path.join(self.tmp, "gathered")
+        victim = os.path.join(self.tmp, "victim")
+        os.makedirs(dest)
+        os.makedirs(victim)
+        os.symlink(victim, os.path.join(dest, self.names[0]))
+        r = self.run_ctl("cp", f"{self.pair}:/etc/hostname", dest + "/", "-o", "json")
+        self.assertEqual(r.rc, 3, repr(r))
+        by_node = {o["node"]: o for o in r.json()}
+        self.assertEqual(by_node[self.names[0]]["status"], "error")
+        self.assertIn("is a symbolic link; refusing to write through it", by_node[self.names[0]]["error"])
+        self.assertEqual(by_node[self.names[1]]["status"], "ok")
+        self.assertEqual(os.listdir(victim), [], "nothing may be written through the planted link")
+        self.assert_no_leftovers("/tmp")
+
+    def test_gathering_never_writes_through_symlinks_planted_at_the_temp_or_final_name(self):
+        dest = os.path.join(self.tmp, "gathered")
+        victims = {}
+        for node in self.names:
+            os.makedirs(os.path.join(dest, node))
+            for planted in (".hostname.clusterctl-part", "hostname"):
+                victim = os.path.join(self.tmp, f"victim-{node}-{planted.strip('.').split('.')[-1]}")
+                with open(victim, "w") as f:
+                    f.write("precious\n")
+                os.symlink(victim, os.path.join(dest, node, planted))
+                victims[victim] = "precious\n"
+        out = self.ok("cp", f"{self.pair}:/etc/hostname", dest + "/", "-o", "json").json()
+        for o in out:
+            path = os.path.join(dest, o["node"], "hostname")
+            self.assertFalse(os.path.islink(path))
+            with open(path) as f:
+                self.assertEqual(f.read().strip(), o["node"])
+        for victim, text in victims.items():
+            with open(victim) as f:
+                self.assertEqual(f.read(), text, f"{victim} was written through a planted link")
+        self.assert_no_leftovers("/tmp")
 
     def test_a_bad_spec_is_a_clear_error(self):
         r = self.run_ctl("cp", "/etc/hostname", "/tmp/also-local")

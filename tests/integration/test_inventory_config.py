@@ -1,10 +1,13 @@
 """Inventory file handling and configuration precedence, on real files."""
 import hashlib
+import json
 import os
 import sqlite3
+import stat
+import subprocess
 import unittest
 
-from clusterlib import ClusterTestCase, require_cluster
+from clusterlib import BIN, ClusterTestCase, require_cluster
 
 require_cluster()
 
@@ -34,7 +37,6 @@ class InventoryFile(ClusterTestCase):
         self.assertEqual(digest(self.inventory), before)
 
     def test_a_file_that_is_not_sqlite_is_a_clear_error(self):
-        os.makedirs(os.path.dirname(self.inventory))
         with open(self.inventory, "wb") as f:
             f.write(b"this is not a database\n" * 100)
         before = digest(self.inventory)
@@ -44,7 +46,6 @@ class InventoryFile(ClusterTestCase):
         self.assertEqual(digest(self.inventory), before)
 
     def test_another_applications_sqlite_file_is_refused(self):
-        os.makedirs(os.path.dirname(self.inventory))
         db = sqlite3.connect(self.inventory)
         db.execute("CREATE TABLE notes (x TEXT)")
         db.commit()
@@ -63,11 +64,54 @@ class InventoryFile(ClusterTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(os.path.exists(env_path))
 
+    def test_the_default_location_is_created_private_and_kept_private(self):
+        xdg = os.path.join(self.tmp, "xdg")
+        directory = os.path.join(xdg, "clusterctl")
+        path = os.path.join(directory, "inventory.db")
+        r = self.run_ctl_raw(["node", "ls"], {"XDG_DATA_HOME": xdg})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(stat.S_IMODE(os.stat(directory).st_mode), 0o700)
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        os.chmod(directory, 0o755)
+        r = self.run_ctl_raw(["node", "ls"], {"XDG_DATA_HOME": xdg})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(stat.S_IMODE(os.stat(directory).st_mode), 0o700)
+
+    def test_an_explicit_inventory_in_a_missing_directory_is_an_error_and_creates_nothing(self):
+        missing = os.path.join(self.tmp, "nonexistent", "dir", "x.db")
+        for args, extra in ((["--inventory", missing], {}), ([], {"CLUSTERCTL_INVENTORY": missing})):
+            r = self.run_ctl_raw([*args, "node", "ls"], extra)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn(f'inventory "{missing}": no such directory', r.stderr)
+            self.assertFalse(os.path.exists(os.path.join(self.tmp, "nonexistent")))
+
+    def test_an_existing_inventory_readable_by_others_is_made_private(self):
+        self.ok("node", "ls")
+        os.chmod(self.inventory, 0o644)
+        self.ok("node", "ls")
+        self.assertEqual(stat.S_IMODE(os.stat(self.inventory).st_mode), 0o600)
+
+    def test_read_only_commands_answer_while_another_process_holds_the_write_lock(self):
+        self.add("node01")
+        writer = sqlite3.connect(self.inventory, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")  # a RESERVED lock, as any clusterctl change holds it
+            writer.execute("UPDATE nodes SET user = user")
+            for args in (["node", "ls"], ["node", "ls", "node01"], ["node", "show", "node01"]):
+                r = self.run_ctl(*args, "-o", "json", timeout=30)
+                self.assertEqual(r.rc, 0, repr(r))
+                self.assertLess(r.seconds, 2.0, f"{args} waited behind the writer")
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+
     def run_ctl_raw(self, args, extra):
-        import subprocess
-        from clusterlib import BIN
-        return subprocess.run([BIN, "--config", self.config, *args], capture_output=True, text=True,
-                              env=self.env(extra))
+        return run_without_config_flag(self, ["--config", self.config, *args], extra)
+
+
+def run_without_config_flag(case, args, extra):
+    """clusterctl with exactly `args` (run_ctl adds --inventory and --config)."""
+    return subprocess.run([BIN, *args], capture_output=True, text=True, env=case.env(extra), timeout=60)
 
 
 class Configuration(ClusterTestCase):
@@ -84,11 +128,21 @@ class Configuration(ClusterTestCase):
         self.assertEqual(keys["ssh.user"], ("admin", "file"))
         self.assertEqual(keys["ssh.keepalive"][1], "default")
 
-    def test_missing_config_file_means_defaults(self):
-        os.unlink(self.config)
-        out = self.ok("config", "show", "-o", "json").json()
+    def test_a_missing_default_config_file_means_defaults(self):
+        xdg = os.path.join(self.tmp, "xdg-config")
+        r = run_without_config_flag(self, ["config", "show", "-o", "json"], {"XDG_CONFIG_HOME": xdg})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual(out["path"], os.path.join(xdg, "clusterctl", "config.toml"))
         self.assertFalse(out["file_found"])
         self.assertTrue(all(k["source"] == "default" for k in out["keys"]))
+
+    def test_an_explicit_config_file_that_does_not_exist_is_an_error(self):
+        missing = os.path.join(self.tmp, "nonexist.toml")
+        for args, extra in ((["--config", missing], {}), ([], {"CLUSTERCTL_CONFIG": missing})):
+            r = run_without_config_flag(self, [*args, "config", "show"], extra)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertEqual(r.stderr, f'clusterctl: error: config file "{missing}": No such file or directory\n')
 
     def test_bad_file_is_reported_as_path_line_column(self):
         self.write_config('[ssh]\nuser = "root"\nconnect_timeout = \n')

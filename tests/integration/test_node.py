@@ -155,12 +155,12 @@ class NodeQueries(ClusterTestCase):
 
     def test_rm_refuses_a_node_with_instances_unless_forced(self):
         self.sql("INSERT INTO instances (name, node, image) VALUES ('train-1', 'node01', 'busybox')")
-        r = self.run_ctl("node", "rm", "node01")
+        r = self.run_ctl("node", "rm", "node01", "--yes")
         self.assertEqual(r.rc, 1, repr(r))
         self.assertIn("instance", r.err)
         self.assertEqual(len(self.ok("node", "ls", "-o", "json").json()), 2)
-        self.ok("node", "rm", "node01", "--force")
-        self.ok("node", "rm", "node02")
+        self.ok("node", "rm", "node01", "--force", "--yes")
+        self.ok("node", "rm", "node02", "--yes")
         self.assertEqual(self.ok("node", "ls", "-o", "json").json(), [])
 
     def test_facts_refresh_updates_every_node(self):

@@ -58,7 +58,7 @@ private:
                                            std::chrono::milliseconds) override {
             return cc::fail(cc::ErrorKind::remote, "file transfer is not scripted in this fake");
         }
-        cc::Result<std::uint64_t> get_file(const std::string&, const std::string&, std::chrono::milliseconds) override {
+        cc::Result<std::uint64_t> get_file(const std::string&, int, std::chrono::milliseconds) override {
             return cc::fail(cc::ErrorKind::remote, "file transfer is not scripted in this fake");
         }
         cc::Result<void> make_dir(const std::string&, unsigned, std::chrono::milliseconds) override {

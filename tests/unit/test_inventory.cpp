@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <chrono>
+
 #include "inventory/inventory.hpp"
+#include "inventory/sqlite.hpp"
 #include "sample_node.hpp"
 #include "temp_dir.hpp"
 
@@ -23,16 +26,52 @@ Node sample(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("a new inventory is created private, in a private directory") {
+TEST_CASE("a new inventory at the default location is created private, in a private directory") {
     TempDir dir;
     std::string path = dir.file("deep/er/inventory.db");
-    auto inv = Inventory::open(path);
+    auto inv = Inventory::open(path, true);
     REQUIRE(inv);
     struct stat st {};
     REQUIRE(::stat(path.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
     REQUIRE(::stat(dir.file("deep/er").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0700);
+}
+
+TEST_CASE("an explicit inventory in a missing directory is refused and nothing is created") {
+    TempDir dir;
+    std::string path = dir.file("nonexistent/dir/x.db");
+    auto inv = Inventory::open(path);
+    REQUIRE_FALSE(inv);
+    CHECK(inv.error().message.find("no such directory \"" + dir.file("nonexistent/dir") + "\"") != std::string::npos);
+    struct stat st {};
+    CHECK(::stat(dir.file("nonexistent").c_str(), &st) != 0);
+}
+
+TEST_CASE("an existing inventory readable by others is made private when opened") {
+    TempDir dir;
+    std::string path = dir.file("inv.db");
+    REQUIRE(Inventory::open(path));
+    REQUIRE(::chmod(path.c_str(), 0644) == 0);
+    REQUIRE(Inventory::open(path));
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("opening a current inventory does not wait for another process's write lock") {
+    TempDir dir;
+    std::string path = dir.file("inv.db");
+    REQUIRE(Inventory::open(path));
+    auto writer = sql::Database::open(path, false);
+    REQUIRE(writer);
+    auto held = sql::Transaction::begin(*writer);  // BEGIN IMMEDIATE: the RESERVED lock every change takes
+    REQUIRE(held);
+    auto start = std::chrono::steady_clock::now();
+    auto reader = Inventory::open(path);
+    REQUIRE(reader);
+    CHECK(reader->list_nodes());
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
 }
 
 TEST_CASE("a node with labels, groups and facts round trips") {

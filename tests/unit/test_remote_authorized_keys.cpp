@@ -56,7 +56,7 @@ struct SimulatedFile final : Connection {
     Result<std::uint64_t> put_file(const std::string&, const std::string&, unsigned, std::chrono::milliseconds) override {
         return fail(ErrorKind::remote, "unused");
     }
-    Result<std::uint64_t> get_file(const std::string&, const std::string&, std::chrono::milliseconds) override {
+    Result<std::uint64_t> get_file(const std::string&, int, std::chrono::milliseconds) override {
         return fail(ErrorKind::remote, "unused");
     }
     Result<void> make_dir(const std::string&, unsigned, std::chrono::milliseconds) override {
