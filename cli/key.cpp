@@ -46,8 +46,9 @@ nlohmann::json outcome_json(const AccountOutcome& o) {
 }
 
 nlohmann::json found_json(const FoundKey& k) {
-    return {{"fingerprint", k.fingerprint}, {"type", k.type},        {"comment", k.comment},
-            {"options", k.options},         {"key", or_null(k.key_name)}, {"in_block", k.in_block}};
+    return {{"fingerprint", k.fingerprint}, {"type", k.type},          {"comment", k.comment},
+            {"options", k.options},         {"key", or_null(k.key_name)}, {"in_block", k.in_block},
+            {"login_key", k.login_key}};
 }
 
 nlohmann::json found_list_json(const std::vector<FoundKey>& keys) {
@@ -63,6 +64,7 @@ nlohmann::json audit_json(const AccountAudit& a) {
             {"error", or_null(a.error)},
             {"drift", a.drift()},
             {"login_account", a.login_account},
+            {"login_key", or_null(a.protected_login_key)},
             {"unknown", found_list_json(a.unknown)},
             {"missing", a.missing},
             {"unexpected", found_list_json(a.unexpected)},
@@ -71,8 +73,9 @@ nlohmann::json audit_json(const AccountAudit& a) {
 }
 
 std::string describe_found(const FoundKey& k) {
-    return fmt::format("{} {}{}{}", k.type, k.fingerprint, k.comment.empty() ? "" : " " + k.comment,
-                       k.key_name.empty() ? "" : " (key \"" + k.key_name + "\")");
+    return fmt::format("{} {}{}{}{}", k.type, k.fingerprint, k.comment.empty() ? "" : " " + k.comment,
+                       k.key_name.empty() ? "" : " (key \"" + k.key_name + "\")",
+                       k.login_key ? " (clusterctl's login key)" : "");
 }
 
 Style status_style(ExecStatus s) { return s == ExecStatus::ok ? Style::good : Style::bad; }

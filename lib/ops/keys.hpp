@@ -81,6 +81,7 @@ struct FoundKey {
     std::string options;
     std::string key_name;  // "" when the inventory does not know it
     bool in_block = false;
+    bool login_key = false;  // the key clusterctl logged in with (known, though maybe not registered)
 };
 
 struct AccountAudit {
@@ -89,7 +90,8 @@ struct AccountAudit {
     ExecStatus status = ExecStatus::error;
     std::string error;
     bool login_account = false;            // clusterctl logs in as this user
-    std::vector<FoundKey> unknown;         // keys the inventory does not know (anywhere in the file)
+    std::vector<FoundKey> unknown;         // keys the inventory does not know (anywhere in the file),
+                                           // except clusterctl's own login key outside the block
     std::vector<std::string> missing;      // recorded here, absent from the block
     std::vector<FoundKey> unexpected;      // in the block, not recorded here (or other options)
     std::vector<FoundKey> outside;         // every key line outside the block
