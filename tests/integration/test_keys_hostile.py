@@ -166,6 +166,33 @@ class HostileRemoteUser(ClusterTestCase):
         self.assertEqual(listing, b"", "root-owned files in the user's ~/.ssh")
         print(f"\nrace: {outcomes.count(0)} of 30 pushes succeeded, {outcomes.count(3)} refused or failed")
 
+    def test_a_uid_as_remote_user_is_refused(self):
+        r = self.run_ctl("key", "sync", self.n1, "--remote-user", "0", "--exclusive", "--yes")
+        self.assertEqual(r.rc, 1, repr(r))
+        self.assertIn('invalid remote user "0"', r.err)
+        self.assertEqual(self.sh(f"cat {ROOT_AUTH}").stdout, self.root_before)
+        self.ok("exec", self.n1, "--", "true")
+
+    def test_another_name_for_the_login_uid_keeps_the_login_key(self):
+        # clusterctl logs in as cctest; "cctwin" is cctest under another name (same uid and home)
+        with open(self.cluster["client_key"] + ".pub") as f:
+            client_pub = f.read()
+        stranger = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHcbIKdnQ0YlDzg7ty2JDb8UBt9s8UDUPFuvL4hdJv6O stranger\n"
+        self.as_user(f"mkdir -m 700 {SSH} && umask 077 && cat > {AUTH} <<'EOF'\n{client_pub}{stranger}EOF")
+        self.sh("cp /etc/passwd /tmp/passwd.saved && "
+                f"echo 'cctwin:x:{UID}:{UID}:twin:{HOME}:/bin/sh' >> /etc/passwd", check=True)
+        try:
+            n = self.node(self.n1)
+            self.ok("node", "add", "as-cctest", "--host", n["addr"], "--user", USER, "--accept-new-host-key")
+            r = self.ok("key", "sync", "as-cctest", "--remote-user", "cctwin", "--exclusive", "--yes", "-o", "json")
+            self.assertTrue(r.json()["plan"][0]["login_account"], r.out)
+            text = self.sh(f"cat {AUTH}").stdout.decode()
+            self.assertIn(client_pub.split()[1], text, "the login key was removed")
+            self.assertNotIn("stranger", text)
+            self.ok("exec", "as-cctest", "--", "true")
+        finally:
+            self.sh("cat /tmp/passwd.saved > /etc/passwd && rm -f /tmp/passwd.saved", check=True)
+
     def test_a_missing_ssh_dir_is_created_by_the_user(self):
         r = self.push()
         self.assertEqual(r.rc, 0, repr(r))

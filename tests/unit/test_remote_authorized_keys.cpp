@@ -90,6 +90,36 @@ TEST_CASE("remote user names are checked before any command is built") {
     }
 }
 
+TEST_CASE("an all-digit remote user is refused: getent would read it as a uid (\"0\" is root)") {
+    for (const char* uid : {"0", "2950", "00"}) {
+        auto r = validate_remote_user(uid);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message.find("not a uid") != std::string::npos);
+    }
+    CHECK(validate_remote_user("0day"));
+}
+
+TEST_CASE("the login account is told by uid or by the file's identity, not by name") {
+    auto r = parse_read_answer("toor", answer(0, "home\t/root\nuid\t0\ngid\t0\nlogin_uid\t0\nlogin_file\t-\n"
+                                                    "exists\t0\n@@content\n"));
+    REQUIRE(r);
+    CHECK(r->is_login_account());  // another name for uid 0
+    auto other = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
+                                                  "login_file\t2049:77\nfile\t2049:78\nexists\t1\n@@content\n"));
+    REQUIRE(other);
+    CHECK_FALSE(other->is_login_account());
+    auto same_file = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
+                                                      "login_file\t2049:77\nfile\t2049:77\nexists\t1\n@@content\n"));
+    REQUIRE(same_file);
+    CHECK(same_file->is_login_account());
+    // no login_file on the node side: "-" never matches an absent file
+    auto absent = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
+                                                   "login_file\t-\nexists\t0\n@@content\n"));
+    REQUIRE(absent);
+    CHECK_FALSE(absent->is_login_account());
+    CHECK_FALSE(parse_read_answer("u", answer(0, "home\t/home/u\nuid\tx1\ngid\t1\nexists\t0\n@@content\n")));
+}
+
 TEST_CASE("key options: quoted commas pass; open quotes, blanks, stray commas and newlines are named") {
     CHECK(validate_key_options(""));
     CHECK(validate_key_options("no-pty"));
