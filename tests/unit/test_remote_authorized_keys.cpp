@@ -3,9 +3,20 @@
 // writer changes in between.
 #include <doctest/doctest.h>
 
-#include <regex>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "core/shell_quote.hpp"
 #include "keys/remote_authorized_keys.hpp"
+#include "temp_dir.hpp"
 
 using namespace cc;
 
@@ -249,4 +260,75 @@ TEST_CASE("an edit that changes nothing writes nothing; an absent file is not cr
     REQUIRE(nothing);
     CHECK_FALSE(nothing->changed);
     CHECK_FALSE(empty.content);
+}
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// The real replace script, run by /bin/sh as the current user on a home in `dir`.
+int run_replace_script(const TempDir& dir, const RemoteAuthorizedKeys& current, const std::string& new_content) {
+    std::string script = dir.write("replace.sh", replace_authorized_keys_script(current, new_content.size()));
+    std::string input = dir.write("input", new_content);
+    int status = std::system(("/bin/sh " + shell_quote(script) + " < " + shell_quote(input)).c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+RemoteAuthorizedKeys as_read(const TempDir& dir, const std::string& content) {
+    RemoteAuthorizedKeys current;
+    current.user = ::getpwuid(::getuid())->pw_name;
+    current.uid = std::to_string(::getuid());
+    current.gid = std::to_string(::getgid());
+    current.home = dir.path.string();
+    current.exists = true;
+    current.content = content;
+    return current;
+}
+
+}  // namespace
+
+TEST_CASE("the real replace script under /bin/sh: a file changed since it was read is left alone (exit 75)") {
+    TempDir home;
+    std::filesystem::create_directory(home.path / ".ssh");
+    const std::string read = std::string(kKeyA) + "\n";
+    const std::string file = home.write(".ssh/authorized_keys", read);
+    // another writer between our read and our swap
+    const std::string theirs = read + kKeyB + "\n";
+    home.write(".ssh/authorized_keys", theirs);
+    CHECK(run_replace_script(home, as_read(home, read), "# ours\n") == 75);
+    CHECK(slurp(file) == theirs);
+    int left = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(home.path / ".ssh"))
+        left += entry.path().filename().string().starts_with(".authorized_keys.clusterctl.");
+    CHECK(left == 0);  // no temp file left behind
+}
+
+TEST_CASE("the real replace script under /bin/sh: an unchanged file is replaced with the new bytes, mode kept") {
+    TempDir home;
+    std::filesystem::create_directory(home.path / ".ssh");
+    const std::string read = std::string(kKeyA) + "\n";
+    const std::string file = home.write(".ssh/authorized_keys", read);
+    ::chmod(file.c_str(), 0640);
+    const std::string wanted = std::string("# BEGIN clusterctl managed keys\n") + kKeyB + "\n# END clusterctl managed keys\n";
+    CHECK(run_replace_script(home, as_read(home, read), wanted) == 0);
+    CHECK(slurp(file) == wanted);
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0640);
+
+    // an absent file is created 600 in a new ~/.ssh 700
+    TempDir fresh;
+    RemoteAuthorizedKeys absent = as_read(fresh, "");
+    absent.exists = false;
+    CHECK(run_replace_script(fresh, absent, wanted) == 0);
+    CHECK(slurp(fresh.file(".ssh/authorized_keys")) == wanted);
+    REQUIRE(::stat(fresh.file(".ssh").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+    REQUIRE(::stat(fresh.file(".ssh/authorized_keys").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
 }
