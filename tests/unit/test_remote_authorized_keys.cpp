@@ -143,6 +143,18 @@ TEST_CASE("key options: quoted commas pass; open quotes, blanks, stray commas an
     CHECK(message("no-pty\nssh-ed25519 AAAA").find("one line") != std::string::npos);
 }
 
+TEST_CASE("key options that start with '#' or a key type are refused: sshd would not read them as options") {
+    auto message = [](std::string_view o) {
+        auto r = validate_key_options(o);
+        return r ? std::string() : r.error().message;
+    };
+    CHECK(message("#no-pty").find("starts with '#'") != std::string::npos);
+    for (const char* typed : {"ssh-ed25519", "ssh-rsa,no-pty", "ecdsa-sha2-nistp256", "sk-ssh-ed25519@openssh.com",
+                              "ssh-ed25519-cert-v01@openssh.com", "sk-anything=\"x\""})
+        CHECK_MESSAGE(message(typed).find("starts with a key type") != std::string::npos, typed);
+    CHECK(validate_key_options("no-pty,command=\"ssh-ed25519 x\""));
+}
+
 TEST_CASE("sha256_hex is what sha256sum prints") {
     CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
