@@ -371,5 +371,29 @@ class Keys(ClusterTestCase):
         self.assert_login(self.n2, self.k1, False)
 
 
+
+class FreshCluster(ClusterTestCase):
+    def test_audit_of_a_fresh_cluster_knows_clusterctls_own_login_key(self):
+        names = [n["name"] for n in self.cluster["nodes"]]
+        for name in names:
+            self.add(name)
+        # root's authorized_keys on the test nodes also holds the cluster's RSA client key,
+        # which clusterctl does not log in with: an admin registers it, nothing else
+        self.ok("key", "add", "cluster-rsa", "--public-key", self.cluster["client_rsa_key"] + ".pub")
+        r = self.run_ctl("key", "audit", "@all", "-o", "json")
+        self.assertEqual(r.rc, 0, repr(r))
+        login_fp = fingerprint(self.cluster["client_key"] + ".pub")
+        audits = r.json()
+        self.assertEqual(sorted(a["node"] for a in audits), sorted(names))
+        for a in audits:
+            self.assertEqual((a["remote_user"], a["drift"], a["login_account"], a["login_key"]),
+                             ("root", False, True, login_fp), a)
+            shown = {k["fingerprint"]: k for k in a["outside"]}
+            self.assertTrue(shown[login_fp]["login_key"], a)
+        table = self.ok("key", "audit", "@all")
+        self.assertNotIn("drift", table.out)
+        self.assertIn(f"{len(names)} account(s): {len(names)} in sync, 0 drifted, 0 failed", table.err + table.out)
+
+
 if __name__ == "__main__":
     unittest.main()
