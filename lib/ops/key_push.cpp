@@ -164,6 +164,12 @@ Result<std::vector<AccountOutcome>> key_revoke(OpsContext& ctx, const KeyRevokeR
     if (!nodes) return std::unexpected(nodes.error());
     auto users = accounts_per_node(ctx, *nodes, request.remote_user);
     if (!users) return std::unexpected(users.error());
+    if (request.confirm) {
+        AccountList accounts;
+        for (std::size_t i = 0; i < nodes->size(); ++i)
+            for (const auto& u : (*users)[i]) accounts.emplace_back((*nodes)[i].name, u);
+        if (!request.confirm(accounts)) return std::vector<AccountOutcome>{};
+    }
     auto outcomes = for_each_account<AccountOutcome>(
         ctx, *nodes, *users, [&](Connection& c, const Node&, const std::string& user, AccountOutcome& out) {
             return revoke_in(c, user, true, *key, out, ctx.settings.command_timeout);

@@ -50,10 +50,16 @@ struct KeyPushRequest {
 };
 Result<std::vector<AccountOutcome>> key_push(OpsContext& ctx, const KeyPushRequest& request);
 
+// (node, remote user) pairs a destructive key command is about to edit.
+using AccountList = std::vector<std::pair<std::string, std::string>>;
+
 struct KeyRevokeRequest {
     std::string key;
     std::string nodeset;
     std::string remote_user;  // "" = every account on those nodes clusterctl manages, and the login user
+    // Shown the accounts before any is touched; false stops with nothing changed
+    // (and no outcomes).
+    std::function<bool(const AccountList&)> confirm;
 };
 Result<std::vector<AccountOutcome>> key_revoke(OpsContext& ctx, const KeyRevokeRequest& request);
 
