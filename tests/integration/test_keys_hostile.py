@@ -193,6 +193,22 @@ class HostileRemoteUser(ClusterTestCase):
         finally:
             self.sh("cat /tmp/passwd.saved > /etc/passwd && rm -f /tmp/passwd.saved", check=True)
 
+    def test_root_editing_its_own_file_still_works(self):
+        # login user == remote user == root: no setpriv, the same script
+        r = self.run_ctl("key", "push", "k", "--to", self.n1, "-o", "json")
+        self.assertEqual((r.rc, r.json()[0]["remote_user"], r.json()[0]["changed"]), (0, "root", True), repr(r))
+        n = self.node(self.n1)
+        login = subprocess.run(
+            ["ssh", "-F", "/dev/null", "-i", self.k, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5",
+             "-o", "IdentityAgent=none", f"root@{n['addr']}", "id", "-u"],
+            capture_output=True, text=True, timeout=30, env={"PATH": os.environ["PATH"], "HOME": self.tmp})
+        self.assertEqual(login.stdout, "0\n", login.stderr)
+        self.assertEqual(self.sh(f"stat -c '%a %U' {ROOT_AUTH}").stdout, b"600 root\n")
+        self.ok("key", "revoke", "k", "--from", self.n1, "--remote-user", "root", "--yes")
+        self.root_login_denied()
+        self.assertEqual(self.sh(f"cat {ROOT_AUTH}").stdout, self.root_before)
+
     def test_a_missing_ssh_dir_is_created_by_the_user(self):
         r = self.push()
         self.assertEqual(r.rc, 0, repr(r))
