@@ -1,13 +1,12 @@
 // `clusterctl key …`: the public key registry and authorized_keys on nodes.
-#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "app.hpp"
+#include "confirm.hpp"
 #include "core/nodeset.hpp"
 #include "core/strings.hpp"
 #include "exit_codes.hpp"
@@ -46,8 +45,9 @@ nlohmann::json outcome_json(const AccountOutcome& o) {
 }
 
 nlohmann::json found_json(const FoundKey& k) {
-    return {{"fingerprint", k.fingerprint}, {"type", k.type},        {"comment", k.comment},
-            {"options", k.options},         {"key", or_null(k.key_name)}, {"in_block", k.in_block}};
+    return {{"fingerprint", k.fingerprint}, {"type", k.type},          {"comment", k.comment},
+            {"options", k.options},         {"key", or_null(k.key_name)}, {"in_block", k.in_block},
+            {"login_key", k.login_key}};
 }
 
 nlohmann::json found_list_json(const std::vector<FoundKey>& keys) {
@@ -63,6 +63,7 @@ nlohmann::json audit_json(const AccountAudit& a) {
             {"error", or_null(a.error)},
             {"drift", a.drift()},
             {"login_account", a.login_account},
+            {"login_key", or_null(a.protected_login_key)},
             {"unknown", found_list_json(a.unknown)},
             {"missing", a.missing},
             {"unexpected", found_list_json(a.unexpected)},
@@ -71,8 +72,9 @@ nlohmann::json audit_json(const AccountAudit& a) {
 }
 
 std::string describe_found(const FoundKey& k) {
-    return fmt::format("{} {}{}{}", k.type, k.fingerprint, k.comment.empty() ? "" : " " + k.comment,
-                       k.key_name.empty() ? "" : " (key \"" + k.key_name + "\")");
+    return fmt::format("{} {}{}{}{}", k.type, k.fingerprint, k.comment.empty() ? "" : " " + k.comment,
+                       k.key_name.empty() ? "" : " (key \"" + k.key_name + "\")",
+                       k.login_key ? " (clusterctl's login key)" : "");
 }
 
 Style status_style(ExecStatus s) { return s == ExecStatus::ok ? Style::good : Style::bad; }
@@ -289,14 +291,38 @@ void add_show(CLI::App& group, App& ctx) {
     }));
 }
 
+// Where a removal will reach, one line per account, for the confirmation.
+std::vector<std::string> revoke_plan(const std::string& key, const AccountList& accounts) {
+    std::vector<std::string> plan;
+    for (const auto& [node, user] : accounts)
+        plan.push_back(fmt::format("{} {}: take key \"{}\" out of the managed block", node, user, key));
+    return plan;
+}
+
 void add_rm(CLI::App& group, App& ctx) {
     auto name = std::make_shared<std::string>();
     auto keep = std::make_shared<bool>(false);
+    auto ask = std::make_shared<ConfirmRequest>();
     auto* cmd = group.add_subcommand("rm", "revoke a key from every node it was pushed to, then forget it");
     cmd->alias("remove");
     cmd->add_option("name", *name, "key name")->required();
     cmd->add_flag("--keep-on-nodes", *keep, "only forget it: leave it in authorized_keys on the nodes");
-    cmd->callback(body(ctx, [name, keep](OpsContext& ops, const Printer& p) -> Result<int> {
+    cmd->add_flag("-y,--yes", ask->yes, "do not ask");
+    cmd->add_flag("--dry-run", ask->dry_run, "only show what would be done");
+    cmd->callback(body(ctx, [name, keep, ask](OpsContext& ops, const Printer& p) -> Result<int> {
+        auto shown = key_show(ops, *name);
+        if (!shown) return std::unexpected(shown.error());
+        AccountList accounts;
+        if (!*keep)
+            for (const auto& pl : shown->placements) accounts.emplace_back(pl.node, pl.remote_user);
+        ConfirmRequest request = *ask;
+        request.plan = revoke_plan(*name, accounts);
+        request.plan.push_back(fmt::format("forget key \"{}\" ({}){}", *name, shown->key.fingerprint,
+                                           *keep && !shown->placements.empty() ? ", left on the nodes it was pushed to" : ""));
+        request.question = fmt::format("Remove key \"{}\"?", *name);
+        const Confirmation answer = confirm(p, request);
+        if (answer == Confirmation::dry_run) return kExitOk;
+        if (answer != Confirmation::proceed) return std::unexpected(not_confirmed(answer, "key rm"));
         auto removed = key_remove(ops, *name, *keep);
         if (!removed) return std::unexpected(removed.error());
         if (p.format == Format::json) {
@@ -327,12 +353,28 @@ void add_push(CLI::App& group, App& ctx) {
 
 void add_revoke(CLI::App& group, App& ctx) {
     auto req = std::make_shared<KeyRevokeRequest>();
+    auto ask = std::make_shared<ConfirmRequest>();
     auto* cmd = group.add_subcommand("revoke", "take a key out of the managed block on nodes");
     cmd->add_option("key", req->key, "KEY")->required();
     cmd->add_option("--from", req->nodeset, "NODESET")->required();
     cmd->add_option("--remote-user", req->remote_user,
                     "only this user's authorized_keys (default: every account clusterctl manages there)");
-    cmd->callback(body(ctx, [&ctx, req](OpsContext& ops, const Printer&) { return report_outcomes(ctx, key_revoke(ops, *req)); }));
+    cmd->add_flag("-y,--yes", ask->yes, "do not ask");
+    cmd->add_flag("--dry-run", ask->dry_run, "only show which accounts would be edited");
+    cmd->callback(body(ctx, [&ctx, req, ask](OpsContext& ops, const Printer& p) -> Result<int> {
+        Confirmation answer = Confirmation::proceed;
+        req->confirm = [&](const AccountList& accounts) {
+            ConfirmRequest request = *ask;
+            request.plan = revoke_plan(req->key, accounts);
+            request.question = fmt::format("Revoke key \"{}\" from {} account(s)?", req->key, accounts.size());
+            answer = confirm(p, request);
+            return answer == Confirmation::proceed;
+        };
+        auto outcomes = key_revoke(ops, *req);
+        if (outcomes && answer == Confirmation::dry_run) return kExitOk;
+        if (outcomes && answer != Confirmation::proceed) return std::unexpected(not_confirmed(answer, "key revoke"));
+        return report_outcomes(ctx, outcomes);
+    }));
 }
 
 void add_rotate(CLI::App& group, App& ctx) {
@@ -375,27 +417,19 @@ void add_audit(CLI::App& group, App& ctx) {
 }
 
 // sync --exclusive: show what goes, then ask (a terminal) or require --yes.
-bool confirm_removals(const Printer& p, const std::vector<AccountAudit>& plan, bool yes) {
-    std::size_t count = 0;
+Confirmation confirm_removals(const Printer& p, const std::vector<AccountAudit>& plan, bool yes) {
+    ConfirmRequest request;
+    request.yes = yes;
     for (const auto& a : plan)
-        for (const auto& k : a.removable) {
-            ++count;
-            p.note(fmt::format("{} {}: will remove (outside the managed block): {}", a.node, a.remote_user,
-                               describe_found(k)));
-        }
+        for (const auto& k : a.removable)
+            request.plan.push_back(fmt::format("{} {}: will remove (outside the managed block): {}", a.node,
+                                               a.remote_user, describe_found(k)));
+    request.question = fmt::format("Remove these {} key(s)?", request.plan.size());
     for (const auto& a : plan)
         if (!a.protected_login_key.empty())
             p.note(fmt::format("{} {}: keeping {} (clusterctl logs in with it)", a.node, a.remote_user,
                                a.protected_login_key));
-    if (count == 0 || yes) return true;
-    if (p.format == Format::json || !isatty(STDIN_FILENO)) {
-        p.note(fmt::format("not removing {} key(s) without --yes (no terminal to ask on)", count));
-        return false;
-    }
-    std::fprintf(stderr, "Remove these %zu key(s)? [y/N] ", count);
-    std::string answer;
-    std::getline(std::cin, answer);
-    return answer == "y" || answer == "Y" || answer == "yes";
+    return confirm(p, request);
 }
 
 void add_sync(CLI::App& group, App& ctx) {
@@ -409,9 +443,14 @@ void add_sync(CLI::App& group, App& ctx) {
     cmd->add_flag("-y,--yes", *yes, "with --exclusive: remove without asking");
     cmd->add_flag("--dry-run", req->dry_run, "only show what differs (as key audit)");
     cmd->callback(body(ctx, [req, yes](OpsContext& ops, const Printer& p) -> Result<int> {
-        req->confirm_removals = [&](const std::vector<AccountAudit>& plan) { return confirm_removals(p, plan, *yes); };
+        Confirmation answer = Confirmation::proceed;
+        req->confirm_removals = [&](const std::vector<AccountAudit>& plan) {
+            answer = confirm_removals(p, plan, *yes);
+            return answer == Confirmation::proceed;
+        };
         auto synced = key_sync(ops, *req);
         if (!synced) return std::unexpected(synced.error());
+        if (!synced->confirmed) return std::unexpected(not_confirmed(answer, "key sync --exclusive"));
         if (p.format == Format::json) {
             nlohmann::json plan = nlohmann::json::array(), accounts = nlohmann::json::array();
             for (const auto& a : synced->plan) plan.push_back(audit_json(a));
@@ -423,7 +462,6 @@ void add_sync(CLI::App& group, App& ctx) {
         } else if (synced->confirmed) {
             print_outcomes(p, synced->outcomes);
         }
-        if (!synced->confirmed) return kExitError;
         if (req->dry_run) {
             for (const auto& a : synced->plan)
                 if (a.status != ExecStatus::ok || a.drift()) return kExitPartial;

@@ -160,6 +160,12 @@ Result<void> validate_key_options(std::string_view options) {
     if (options.find_first_of(std::string_view("\n\r\0", 3)) != std::string_view::npos)
         return bad("must be one line");
     if (options.empty()) return {};
+    // A line starting with "#" is a comment, and one starting with a key type
+    // is read by sshd as a key: either way the options would not be options.
+    if (options.front() == '#') return bad("starts with '#' (sshd would read the line as a comment)");
+    const std::string_view first = options.substr(0, options.find_first_of(",="));
+    if (is_ssh_key_type(first) || first.starts_with("ssh-") || first.starts_with("ecdsa-") || first.starts_with("sk-"))
+        return bad("starts with a key type (give the options only; the key comes from `key add`)");
     std::size_t n = options_length(options);
     if (n == std::string_view::npos) return bad("a double quote is not closed");
     if (n != options.size()) return bad("a blank outside double quotes");

@@ -16,18 +16,30 @@
 
 namespace cc {
 
+// authorized_keys larger than this is refused, never read: no real file of
+// keys comes near it, and a node must not make clusterctl hold gigabytes.
+inline constexpr std::size_t kMaxAuthorizedKeysBytes = 1024 * 1024;
+
 struct RemoteAuthorizedKeys {
     std::string user;
     std::string home;
-    std::string uid, gid;
+    std::string uid, gid;  // all digits
+    std::string login_uid;      // the uid clusterctl's connection runs as
+    std::string file_id;        // "dev:inode" of the file ("" when absent)
+    std::string login_file_id;  // "dev:inode" of the login user's own authorized_keys ("" when absent)
     bool exists = false;
     std::string content;  // the file's bytes ("" when absent)
     AuthorizedKeysFile parsed;
     std::string path() const { return home + "/.ssh/authorized_keys"; }
+    // The file clusterctl's own login depends on: the same account by uid
+    // (names differ: "root", "toor", "0"), or the very same file.
+    bool is_login_account() const {
+        return (!login_uid.empty() && uid == login_uid) || (!file_id.empty() && file_id == login_file_id);
+    }
 };
 
-// Remote user names as useradd allows them; refused otherwise before any
-// command is built.
+// Remote user names as useradd allows them, and never all digits (getent
+// would take "0" for a uid: root); refused otherwise before any command is built.
 Result<void> validate_remote_user(std::string_view user);
 
 // Lowercase hex SHA-256, as sha256sum prints it.

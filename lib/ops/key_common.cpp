@@ -55,9 +55,9 @@ std::map<std::string, std::string> names_by_fingerprint(const std::vector<KeyRec
     return out;
 }
 
-Result<void> keep_login_key(const Connection& connection, bool login_account, const RemoteAuthorizedKeys& before,
+Result<void> keep_login_key(const Connection& connection, bool guard, const RemoteAuthorizedKeys& before,
                             const KeysEdit& edit) {
-    if (!login_account) return {};
+    if (!guard || !before.is_login_account()) return {};
     const std::string& login = connection.login_key_fingerprint();
     auto present = [&](const std::vector<AuthorizedKeyLine>& lines) {
         return std::any_of(lines.begin(), lines.end(),

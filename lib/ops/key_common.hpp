@@ -34,8 +34,10 @@ std::map<std::string, KeyRecord> keys_by_name(const std::vector<KeyRecord>& keys
 std::map<std::string, std::string> names_by_fingerprint(const std::vector<KeyRecord>& keys);
 
 // Refuses a plan that would take the key clusterctl logs in with out of the
-// login user's file: that would lock clusterctl (and the admin) out.
-Result<void> keep_login_key(const Connection& connection, bool login_account, const RemoteAuthorizedKeys& before,
+// login account's file (by uid or by file identity, not by name): that would
+// lock clusterctl (and the admin) out. `guard` false: the caller knows
+// clusterctl logs in with another key from now on (key rotate).
+Result<void> keep_login_key(const Connection& connection, bool guard, const RemoteAuthorizedKeys& before,
                             const KeysEdit& edit);
 
 // Visits each node's accounts over one connection, nodes in parallel. R is

@@ -81,7 +81,7 @@ std::vector<std::string> copies_outside(const RemoteAuthorizedKeys& file, const 
 }
 
 // Takes `key` out of `user`'s block. guard_login_key: refuse if that would
-// remove the key this connection logged in with (see keep_login_key).
+// remove the key this connection logged in with from the login account (see keep_login_key).
 Result<void> revoke_in(Connection& c, const std::string& user, bool guard_login_key, const KeyRecord& key,
                        AccountOutcome& out, std::chrono::milliseconds timeout) {
     std::vector<std::string> removed;
@@ -164,9 +164,15 @@ Result<std::vector<AccountOutcome>> key_revoke(OpsContext& ctx, const KeyRevokeR
     if (!nodes) return std::unexpected(nodes.error());
     auto users = accounts_per_node(ctx, *nodes, request.remote_user);
     if (!users) return std::unexpected(users.error());
+    if (request.confirm) {
+        AccountList accounts;
+        for (std::size_t i = 0; i < nodes->size(); ++i)
+            for (const auto& u : (*users)[i]) accounts.emplace_back((*nodes)[i].name, u);
+        if (!request.confirm(accounts)) return std::vector<AccountOutcome>{};
+    }
     auto outcomes = for_each_account<AccountOutcome>(
-        ctx, *nodes, *users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) {
-            return revoke_in(c, user, user == node.user, *key, out, ctx.settings.command_timeout);
+        ctx, *nodes, *users, [&](Connection& c, const Node&, const std::string& user, AccountOutcome& out) {
+            return revoke_in(c, user, true, *key, out, ctx.settings.command_timeout);
         });
     std::vector<KeyPlacement> removed;
     for (const auto& o : outcomes)
@@ -192,8 +198,8 @@ Result<KeyRemoveResult> key_remove(OpsContext& ctx, const std::string& name, boo
             users.push_back(std::move(here));
         }
         result.outcomes = for_each_account<AccountOutcome>(
-            ctx, nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) {
-                return revoke_in(c, user, user == node.user, details->key, out, ctx.settings.command_timeout);
+            ctx, nodes, users, [&](Connection& c, const Node&, const std::string& user, AccountOutcome& out) {
+                return revoke_in(c, user, true, details->key, out, ctx.settings.command_timeout);
             });
         bool all_ok = std::all_of(result.outcomes.begin(), result.outcomes.end(),
                                   [](const AccountOutcome& o) { return o.status == ExecStatus::ok; });
@@ -332,7 +338,7 @@ Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateR
             if (!clusterctl_uses_new) return std::unexpected(clusterctl_uses_new.error());
             // Taking out the key clusterctl logs in with is safe only when
             // clusterctl will find the new one by itself next time.
-            return revoke_in(c, user, user == node.user && !*clusterctl_uses_new, old_key, out, timeout);
+            return revoke_in(c, user, !*clusterctl_uses_new, old_key, out, timeout);
         });
 
     std::vector<KeyPlacement> set, removed;

@@ -55,8 +55,11 @@ void audit_file(const RemoteAuthorizedKeys& file, const Wanted& wanted, const st
         if (!seen.contains(line)) out.missing.push_back(name);
     for (const auto& line : unmanaged_keys(file.parsed)) {
         FoundKey k = found(line, wanted, false);
+        // The key clusterctl logs in with is known since `node add`: a fresh
+        // cluster audits in sync, and sync --exclusive never removes it.
+        k.login_key = !out.protected_login_key.empty() && k.fingerprint == out.protected_login_key;
         out.outside.push_back(k);
-        if (k.key_name.empty()) out.unknown.push_back(k);
+        if (k.key_name.empty() && !k.login_key) out.unknown.push_back(k);
         if (out.protected_login_key.empty() || k.fingerprint != out.protected_login_key) out.removable.push_back(k);
     }
 }
@@ -67,7 +70,7 @@ Result<std::vector<AccountAudit>> audit(OpsContext& ctx, const std::vector<Node>
         ctx, nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountAudit& out) -> Result<void> {
             auto file = read_authorized_keys(c, user, ctx.settings.command_timeout);
             if (!file) return std::unexpected(file.error());
-            out.login_account = user == node.user;
+            out.login_account = file->is_login_account();
             if (out.login_account) out.protected_login_key = c.login_key_fingerprint();
             audit_file(*file, wanted, node.name, out);
             return {};
@@ -148,7 +151,7 @@ Result<KeySyncResult> key_sync(OpsContext& ctx, const KeySyncRequest& request) {
             auto edited = edit_authorized_keys(
                 c, user,
                 [&](const RemoteAuthorizedKeys& current) -> Result<KeysEdit> {
-                    if (auto ok = keep_login_key(c, user == node.user, current, edit); !ok)
+                    if (auto ok = keep_login_key(c, true, current, edit); !ok)
                         return std::unexpected(ok.error());
                     auto old_keys = key_labels(current.parsed.managed, *wanted);
                     for (const auto& l : unmanaged_keys(current.parsed)) {

@@ -50,10 +50,16 @@ struct KeyPushRequest {
 };
 Result<std::vector<AccountOutcome>> key_push(OpsContext& ctx, const KeyPushRequest& request);
 
+// (node, remote user) pairs a destructive key command is about to edit.
+using AccountList = std::vector<std::pair<std::string, std::string>>;
+
 struct KeyRevokeRequest {
     std::string key;
     std::string nodeset;
     std::string remote_user;  // "" = every account on those nodes clusterctl manages, and the login user
+    // Shown the accounts before any is touched; false stops with nothing changed
+    // (and no outcomes).
+    std::function<bool(const AccountList&)> confirm;
 };
 Result<std::vector<AccountOutcome>> key_revoke(OpsContext& ctx, const KeyRevokeRequest& request);
 
@@ -81,6 +87,7 @@ struct FoundKey {
     std::string options;
     std::string key_name;  // "" when the inventory does not know it
     bool in_block = false;
+    bool login_key = false;  // the key clusterctl logged in with (known, though maybe not registered)
 };
 
 struct AccountAudit {
@@ -89,7 +96,8 @@ struct AccountAudit {
     ExecStatus status = ExecStatus::error;
     std::string error;
     bool login_account = false;            // clusterctl logs in as this user
-    std::vector<FoundKey> unknown;         // keys the inventory does not know (anywhere in the file)
+    std::vector<FoundKey> unknown;         // keys the inventory does not know (anywhere in the file),
+                                           // except clusterctl's own login key outside the block
     std::vector<std::string> missing;      // recorded here, absent from the block
     std::vector<FoundKey> unexpected;      // in the block, not recorded here (or other options)
     std::vector<FoundKey> outside;         // every key line outside the block

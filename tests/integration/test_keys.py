@@ -123,7 +123,7 @@ class Keys(ClusterTestCase):
         self.assertEqual(shown["fingerprint"], fingerprint(self.k1 + ".pub"))
         self.assertEqual(shown["owner"], "alice")
 
-        r = self.ok("key", "revoke", "k1", "--from", self.pair, "-o", "json")
+        r = self.ok("key", "revoke", "k1", "--from", self.pair, "--yes", "-o", "json")
         self.assertEqual({(o["node"], tuple(o["removed"])) for o in r.json() if o["remote_user"] == USER},
                          {(self.n1, ("k1",)), (self.n2, ("k1",))})
         for node in (self.n1, self.n2):
@@ -151,8 +151,8 @@ class Keys(ClusterTestCase):
         self.assert_login(self.n1, self.k1, True)
         # revoking everything removes the block and gives back the file as it was, except
         # that its last line keeps the newline it got when the block was appended after it
-        self.ok("key", "revoke", "k1", "--from", self.n1, "--remote-user", USER)
-        self.ok("key", "revoke", "k2", "--from", self.n1, "--remote-user", USER)
+        self.ok("key", "revoke", "k1", "--from", self.n1, "--remote-user", USER, "--yes")
+        self.ok("key", "revoke", "k2", "--from", self.n1, "--remote-user", USER, "--yes")
         self.assertEqual(self.remote_bytes(self.n1), UNMANAGED.encode() + b"\n")
         self.assertEqual(self.stat(self.n1, AUTH), f"640 {USER}:{USER}")
 
@@ -237,7 +237,7 @@ class Keys(ClusterTestCase):
         self.assertIn('no user "nobodyhere"', r.json()[0]["error"])
         # stdin works for a good key; nothing was pushed anywhere by the refusals
         with open(self.k2 + ".pub") as f:
-            self.assertEqual(self.run_ctl("key", "rm", "k2").rc, 0)
+            self.assertEqual(self.run_ctl("key", "rm", "k2", "--yes").rc, 0)
             self.ok("key", "add", "k2", "--public-key", "-", stdin=f.read())
         self.assertEqual(self.sql("SELECT count(*) FROM key_placements"), [(0,)])
         self.assertEqual(self.node_sh(self.n1, f"test -e {AUTH}").returncode, 1)
@@ -309,7 +309,7 @@ class Keys(ClusterTestCase):
         self.write_remote(self.n1, text[text.index(BEGIN):])
         before = self.remote_bytes(self.n1)
         self.ok("exec", "as-cctest", "--", "true")
-        r = self.run_ctl("key", "revoke", "admin", "--from", "as-cctest", "-o", "json")
+        r = self.run_ctl("key", "revoke", "admin", "--from", "as-cctest", "--yes", "-o", "json")
         self.assertEqual(r.rc, 3, repr(r))
         self.assertIn("lock clusterctl out", r.json()[0]["error"])
         self.assertEqual(self.remote_bytes(self.n1), before)
@@ -345,14 +345,50 @@ class Keys(ClusterTestCase):
 
     def test_rm_revokes_everywhere_unless_kept(self):
         self.push("k1", "k2", "--to", self.pair, "--remote-user", USER)
-        r = self.ok("key", "rm", "k1", "-o", "json").json()
+        r = self.ok("key", "rm", "k1", "--yes", "-o", "json").json()
         self.assertTrue(r["removed"])
         self.assertEqual(len(r["accounts"]), 2)
         for node in (self.n1, self.n2):
             self.assert_login(node, self.k1, False)
-        self.ok("key", "rm", "k2", "--keep-on-nodes")
+        self.ok("key", "rm", "k2", "--keep-on-nodes", "--yes")
         self.assert_login(self.n1, self.k2, True)
         self.assertEqual(self.ok("key", "ls", "-o", "json").json(), [])
+
+    def test_destructive_key_commands_ask_first(self):
+        self.push("k1", "k2", "--to", self.n1, "--remote-user", USER)
+        self.write_remote(self.n1, self.remote_bytes(self.n1).decode() + UNKNOWN_FP_LINE + " stranger\n")
+        before = self.remote_bytes(self.n1)
+        placements = self.sql("SELECT key, node, remote_user FROM key_placements ORDER BY key")
+        commands = {
+            "rm": ["key", "rm", "k1"],
+            "revoke": ["key", "revoke", "k2", "--from", self.n1, "--remote-user", USER],
+            "sync --exclusive": ["key", "sync", self.n1, "--remote-user", USER, "--exclusive"],
+        }
+        for what, args in commands.items():
+            # no terminal and no --yes: the plan is shown, nothing is done
+            r = self.run_ctl(*args)
+            self.assertEqual(r.rc, 1, f"{what}: {r!r}")
+            self.assertIn(f"{self.n1} {USER}:", r.err, what)
+            self.assertIn("refusing without --yes", r.err, what)
+            self.assertEqual(r.err.count("clusterctl: error"), 1, what)
+            if what != "sync --exclusive":  # its --dry-run is the audit view, tested above
+                r = self.run_ctl(*args, "--dry-run")
+                self.assertEqual(r.rc, 0, f"{what}: {r!r}")
+                self.assertIn(f"{self.n1} {USER}:", r.err, what)
+            self.assertEqual(self.remote_bytes(self.n1), before, what)
+            self.assertEqual(self.sql("SELECT key, node, remote_user FROM key_placements ORDER BY key"), placements)
+        self.assertEqual(len(self.ok("key", "ls", "-o", "json").json()), 2, "rm without --yes forgot the key")
+        self.assert_login(self.n1, self.k1, True)
+        self.assert_login(self.n1, self.k2, True)
+
+        # --yes: done
+        self.ok(*commands["revoke"], "--yes")
+        self.assert_login(self.n1, self.k2, False)
+        self.ok(*commands["sync --exclusive"], "--yes")
+        self.assertNotIn(b"stranger", self.remote_bytes(self.n1))
+        self.ok(*commands["rm"], "--yes")
+        self.assert_login(self.n1, self.k1, False)
+        self.assertEqual([k["name"] for k in self.ok("key", "ls", "-o", "json").json()], ["k2"])
 
     def test_an_rsa_key_can_be_registered_and_pushed(self):
         rsa = keygen(os.path.join(self.tmp, "rsa"), "rsa")
@@ -369,6 +405,30 @@ class Keys(ClusterTestCase):
         self.assertIn("cannot log in with RSA", " ".join(o["notes"]))
         self.assert_login(self.n2, rsa, True)
         self.assert_login(self.n2, self.k1, False)
+
+
+
+class FreshCluster(ClusterTestCase):
+    def test_audit_of_a_fresh_cluster_knows_clusterctls_own_login_key(self):
+        names = [n["name"] for n in self.cluster["nodes"]]
+        for name in names:
+            self.add(name)
+        # root's authorized_keys on the test nodes also holds the cluster's RSA client key,
+        # which clusterctl does not log in with: an admin registers it, nothing else
+        self.ok("key", "add", "cluster-rsa", "--public-key", self.cluster["client_rsa_key"] + ".pub")
+        r = self.run_ctl("key", "audit", "@all", "-o", "json")
+        self.assertEqual(r.rc, 0, repr(r))
+        login_fp = fingerprint(self.cluster["client_key"] + ".pub")
+        audits = r.json()
+        self.assertEqual(sorted(a["node"] for a in audits), sorted(names))
+        for a in audits:
+            self.assertEqual((a["remote_user"], a["drift"], a["login_account"], a["login_key"]),
+                             ("root", False, True, login_fp), a)
+            shown = {k["fingerprint"]: k for k in a["outside"]}
+            self.assertTrue(shown[login_fp]["login_key"], a)
+        table = self.ok("key", "audit", "@all")
+        self.assertNotIn("drift", table.out)
+        self.assertIn(f"{len(names)} account(s): {len(names)} in sync, 0 drifted, 0 failed", table.err + table.out)
 
 
 if __name__ == "__main__":

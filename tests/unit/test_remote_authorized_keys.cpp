@@ -3,9 +3,20 @@
 // writer changes in between.
 #include <doctest/doctest.h>
 
-#include <regex>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "core/shell_quote.hpp"
 #include "keys/remote_authorized_keys.hpp"
+#include "temp_dir.hpp"
 
 using namespace cc;
 
@@ -34,12 +45,14 @@ struct SimulatedFile final : Connection {
     const HostKey& host_key() const override { return key; }
     const std::string& login_key_fingerprint() const override { return login; }
     Result<ExecResult> exec(const std::string& command, std::string_view input, std::chrono::milliseconds,
-                            const OutputSink&) override {
-        if (command.starts_with("u=")) {
+                            const OutputSink& sink) override {
+        if (command.find("want=") == std::string::npos) {
             ++reads;
             std::string out = "home\t/home/u\nuid\t1000\ngid\t1000\n";
             out += content ? "exists\t1\n@@content\n" + *content : "exists\t0\n@@content\n";
-            return answer(0, out);
+            if (!sink) return answer(0, out);
+            sink(0, out);
+            return answer(0, "");
         }
         ++swaps;
         if (interfering_writes > 0) {
@@ -88,6 +101,36 @@ TEST_CASE("remote user names are checked before any command is built") {
     }
 }
 
+TEST_CASE("an all-digit remote user is refused: getent would read it as a uid (\"0\" is root)") {
+    for (const char* uid : {"0", "2950", "00"}) {
+        auto r = validate_remote_user(uid);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message.find("not a uid") != std::string::npos);
+    }
+    CHECK(validate_remote_user("0day"));
+}
+
+TEST_CASE("the login account is told by uid or by the file's identity, not by name") {
+    auto r = parse_read_answer("toor", answer(0, "home\t/root\nuid\t0\ngid\t0\nlogin_uid\t0\nlogin_file\t-\n"
+                                                    "exists\t0\n@@content\n"));
+    REQUIRE(r);
+    CHECK(r->is_login_account());  // another name for uid 0
+    auto other = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
+                                                  "login_file\t2049:77\nfile\t2049:78\nexists\t1\n@@content\n"));
+    REQUIRE(other);
+    CHECK_FALSE(other->is_login_account());
+    auto same_file = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
+                                                      "login_file\t2049:77\nfile\t2049:77\nexists\t1\n@@content\n"));
+    REQUIRE(same_file);
+    CHECK(same_file->is_login_account());
+    // no login_file on the node side: "-" never matches an absent file
+    auto absent = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
+                                                   "login_file\t-\nexists\t0\n@@content\n"));
+    REQUIRE(absent);
+    CHECK_FALSE(absent->is_login_account());
+    CHECK_FALSE(parse_read_answer("u", answer(0, "home\t/home/u\nuid\tx1\ngid\t1\nexists\t0\n@@content\n")));
+}
+
 TEST_CASE("key options: quoted commas pass; open quotes, blanks, stray commas and newlines are named") {
     CHECK(validate_key_options(""));
     CHECK(validate_key_options("no-pty"));
@@ -98,6 +141,18 @@ TEST_CASE("key options: quoted commas pass; open quotes, blanks, stray commas an
     CHECK(message("no-pty,,no-x11-forwarding").find("empty option") != std::string::npos);
     CHECK(message(",no-pty").find("empty option") != std::string::npos);
     CHECK(message("no-pty\nssh-ed25519 AAAA").find("one line") != std::string::npos);
+}
+
+TEST_CASE("key options that start with '#' or a key type are refused: sshd would not read them as options") {
+    auto message = [](std::string_view o) {
+        auto r = validate_key_options(o);
+        return r ? std::string() : r.error().message;
+    };
+    CHECK(message("#no-pty").find("starts with '#'") != std::string::npos);
+    for (const char* typed : {"ssh-ed25519", "ssh-rsa,no-pty", "ecdsa-sha2-nistp256", "sk-ssh-ed25519@openssh.com",
+                              "ssh-ed25519-cert-v01@openssh.com", "sk-anything=\"x\""})
+        CHECK_MESSAGE(message(typed).find("starts with a key type") != std::string::npos, typed);
+    CHECK(validate_key_options("no-pty,command=\"ssh-ed25519 x\""));
 }
 
 TEST_CASE("sha256_hex is what sha256sum prints") {
@@ -113,10 +168,11 @@ TEST_CASE("the scripts quote the user and carry the hash and size they check") {
     current.gid = "1000";
     current.exists = true;
     current.content = "abc";
+    current.user = "o'neil";
     std::string script = replace_authorized_keys_script(current, 42);
-    CHECK(script.find("d='/home/o'\\''neil/.ssh'") != std::string::npos);
+    CHECK(script.starts_with("u='o'\\''neil'; uid=1000; gid=1000; "));
+    CHECK(script.find(" sh '/home/o'\\''neil/.ssh' \"$want\" 42\n") != std::string::npos);
     CHECK(script.find("want=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") != std::string::npos);
-    CHECK(script.find("-eq 42 ]") != std::string::npos);
     current.exists = false;
     CHECK(replace_authorized_keys_script(current, 0).find("want=absent") != std::string::npos);
 }
@@ -216,4 +272,75 @@ TEST_CASE("an edit that changes nothing writes nothing; an absent file is not cr
     REQUIRE(nothing);
     CHECK_FALSE(nothing->changed);
     CHECK_FALSE(empty.content);
+}
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// The real replace script, run by /bin/sh as the current user on a home in `dir`.
+int run_replace_script(const TempDir& dir, const RemoteAuthorizedKeys& current, const std::string& new_content) {
+    std::string script = dir.write("replace.sh", replace_authorized_keys_script(current, new_content.size()));
+    std::string input = dir.write("input", new_content);
+    int status = std::system(("/bin/sh " + shell_quote(script) + " < " + shell_quote(input)).c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+RemoteAuthorizedKeys as_read(const TempDir& dir, const std::string& content) {
+    RemoteAuthorizedKeys current;
+    current.user = ::getpwuid(::getuid())->pw_name;
+    current.uid = std::to_string(::getuid());
+    current.gid = std::to_string(::getgid());
+    current.home = dir.path.string();
+    current.exists = true;
+    current.content = content;
+    return current;
+}
+
+}  // namespace
+
+TEST_CASE("the real replace script under /bin/sh: a file changed since it was read is left alone (exit 75)") {
+    TempDir home;
+    std::filesystem::create_directory(home.path / ".ssh");
+    const std::string read = std::string(kKeyA) + "\n";
+    const std::string file = home.write(".ssh/authorized_keys", read);
+    // another writer between our read and our swap
+    const std::string theirs = read + kKeyB + "\n";
+    home.write(".ssh/authorized_keys", theirs);
+    CHECK(run_replace_script(home, as_read(home, read), "# ours\n") == 75);
+    CHECK(slurp(file) == theirs);
+    int left = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(home.path / ".ssh"))
+        left += entry.path().filename().string().starts_with(".authorized_keys.clusterctl.");
+    CHECK(left == 0);  // no temp file left behind
+}
+
+TEST_CASE("the real replace script under /bin/sh: an unchanged file is replaced with the new bytes, mode kept") {
+    TempDir home;
+    std::filesystem::create_directory(home.path / ".ssh");
+    const std::string read = std::string(kKeyA) + "\n";
+    const std::string file = home.write(".ssh/authorized_keys", read);
+    ::chmod(file.c_str(), 0640);
+    const std::string wanted = std::string("# BEGIN clusterctl managed keys\n") + kKeyB + "\n# END clusterctl managed keys\n";
+    CHECK(run_replace_script(home, as_read(home, read), wanted) == 0);
+    CHECK(slurp(file) == wanted);
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0640);
+
+    // an absent file is created 600 in a new ~/.ssh 700
+    TempDir fresh;
+    RemoteAuthorizedKeys absent = as_read(fresh, "");
+    absent.exists = false;
+    CHECK(run_replace_script(fresh, absent, wanted) == 0);
+    CHECK(slurp(fresh.file(".ssh/authorized_keys")) == wanted);
+    REQUIRE(::stat(fresh.file(".ssh").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+    REQUIRE(::stat(fresh.file(".ssh/authorized_keys").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
 }
