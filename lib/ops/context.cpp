@@ -21,9 +21,12 @@ Target target_for(const OpsContext& ctx, const Node& node) {
     return t;
 }
 
-HostKeyCheck pinned_check(const Node& node) {
+HostKeyCheck pinned_check(const OpsContext& ctx, const Node& node) {
     HostKeyCheck check;
     check.pinned = node.host_key;
+    // Only its @revoked lines matter once a key is pinned: a revocation the
+    // admin writes later must stop every command, not just the next node add.
+    check.known_hosts_path = ctx.settings.known_hosts;
     return check;
 }
 
@@ -32,7 +35,7 @@ ConnectOptions connect_options(const OpsContext& ctx) {
 }
 
 Result<std::unique_ptr<Connection>> connect_pinned(OpsContext& ctx, const Node& node) {
-    return ctx.transport.connect(target_for(ctx, node), pinned_check(node), connect_options(ctx));
+    return ctx.transport.connect(target_for(ctx, node), pinned_check(ctx, node), connect_options(ctx));
 }
 
 Result<std::vector<Node>> resolve_nodes(OpsContext& ctx, std::string_view nodeset) {

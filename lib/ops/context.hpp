@@ -15,7 +15,7 @@ struct OpsContext {
 
 // How to reach a registered node, with its pinned host key.
 Target target_for(const OpsContext& ctx, const Node& node);
-HostKeyCheck pinned_check(const Node& node);
+HostKeyCheck pinned_check(const OpsContext& ctx, const Node& node);
 ConnectOptions connect_options(const OpsContext& ctx);
 // Connects to a registered node, accepting only its pinned host key.
 Result<std::unique_ptr<Connection>> connect_pinned(OpsContext& ctx, const Node& node);

@@ -261,7 +261,7 @@ Result<bool> verify_login(OpsContext& ctx, const Node& node, const std::string& 
     target.user = user;
     target.identity_files = {private_key};
     target.use_agent = false;
-    auto login = ctx.transport.connect(target, pinned_check(node), connect_options(ctx));
+    auto login = ctx.transport.connect(target, pinned_check(ctx, node), connect_options(ctx));
     out.login_verified = login.has_value();
     if (!login)
         return fail(ErrorKind::auth, fmt::format("\"{}\" was pushed but a login with it failed, so \"{}\" was kept: {}",

@@ -186,6 +186,16 @@ class KnownHosts(ClusterTestCase):
             self.assertIn("line 3", r.err)
         self.assertEqual(self.ok("node", "ls", "-o", "json").json(), [])
 
+    def test_a_key_revoked_after_it_was_pinned_stops_exec_on_that_node(self):
+        kind, blob = self.key_of("node01")
+        self.assertEqual(self.add_node01("--accept-new-host-key").rc, 0)
+        self.assertEqual(self.run_ctl("exec", "node01", "--", "true").rc, 0)
+        self.write_known_hosts(f"@revoked * {kind} {blob}\n")
+        r = self.run_ctl("exec", "node01", "-o", "json", "--", "true")
+        self.assertNotEqual(r.rc, 0, repr(r))
+        self.assertEqual(r.json()[0]["status"], "host-key", repr(r))
+        self.assertIn("@revoked", r.json()[0]["error"])
+
     def test_a_hashed_entry_is_trusted_and_a_port_entry_does_not_cover_port_22(self):
         kind, blob = self.key_of("node01")
         addr = self.node("node01")["addr"]
