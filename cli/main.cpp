@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "Run with --help for usage.\n");
         return cc::cli::kExitUsage;
     }
-    if (cc::interrupt_requested()) return cc::cli::kExitInterrupted;
+    // A closed stdout stops the work through the interrupt flag too, but is not a Ctrl-C.
+    if (cc::interrupt_requested() && ctx.exit_code != cc::cli::kExitBrokenPipe) return cc::cli::kExitInterrupted;
     return ctx.exit_code;
 }
