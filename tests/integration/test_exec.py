@@ -131,6 +131,7 @@ class Exec(ClusterTestCase):
     def test_a_node_that_prints_without_end_stops_when_stdout_closes(self):
         cmd = [BIN, "--inventory", self.inventory, "--config", self.config, "exec", "@all", "--", "yes"]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env())
+        self.addCleanup(proc.kill)
         import time
         first = proc.stdout.readline()
         start = time.monotonic()
