@@ -52,7 +52,7 @@ void App::add_global_options(CLI::App& app) {
     app.add_option("--connect-timeout", options.connect_timeout, "SSH setup deadline per node, e.g. 10s");
     app.add_option("--timeout", options.timeout, "remote command deadline per node, e.g. 60s");
     app.add_flag("-q,--quiet", options.quiet, "only results and errors");
-    app.add_flag("-v,--verbose", options.verbose, "more detail");
+    app.add_flag("-v,--verbose", options.verbose, "connection steps and timings per node, on stderr");
     app.add_flag("--no-color", options.no_color, "no colour (also NO_COLOR)");
 }
 
@@ -81,6 +81,10 @@ Result<OpsContext*> App::ops() {
     transport_ = make_ssh_transport();
     ops_ = std::make_unique<OpsContext>(OpsContext{*inventory_, *transport_, (*cfg)->settings});
     fit_fanout(ops_->settings, printer());
+    if (options.verbose) {
+        // Called from worker threads: note() is one escaped fprintf, which stdio locks.
+        ops_->log = [p = printer()](std::string_view step) { p.note(std::string(step)); };
+    }
     return ops_.get();
 }
 

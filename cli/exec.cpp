@@ -1,14 +1,19 @@
 // `clusterctl exec NODESET -- CMD…`: streamed `node: line` output (default),
 // gathered and folded by identical output (-b), or JSON.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
 
 #include <fmt/format.h>
 
 #include "app.hpp"
+#include "core/interrupt.hpp"
+#include "core/line_splitter.hpp"
 #include "core/nodeset.hpp"
+#include "core/units.hpp"
 #include "exit_codes.hpp"
 #include "ops/exec.hpp"
 
@@ -18,39 +23,54 @@ namespace {
 
 // Prefixes complete lines with the node name; a node's unfinished last line
 // is flushed when that node is done, so lines from nodes never interleave.
+// Each (node, stream) holds at most one bounded line (LineSplitter). When
+// stdout stops taking output (the reader went away: `| head -1`), every node
+// is stopped through the interrupt flag instead of draining them for nothing.
 class LinePrefixer {
 public:
     void feed(const std::string& node, int stream, std::string_view data) {
         std::lock_guard lock(mutex_);
-        std::string& pending = pending_[{node, stream}];
-        pending.append(data);
-        std::size_t start = 0;
-        for (std::size_t eol; (eol = pending.find('\n', start)) != std::string::npos; start = eol + 1)
-            emit(node, stream, std::string_view(pending).substr(start, eol - start));
-        pending.erase(0, start);
+        splitters_[{node, stream}].feed(data, [&](std::string_view line) { emit(node, stream, line); });
     }
 
     void finish(const NodeExecOutcome& o) {
         std::lock_guard lock(mutex_);
         for (int stream : {0, 1}) {
-            auto it = pending_.find({o.node, stream});
-            if (it == pending_.end()) continue;
-            if (!it->second.empty()) emit(o.node, stream, it->second);
-            pending_.erase(it);
+            auto it = splitters_.find({o.node, stream});
+            if (it == splitters_.end()) continue;
+            it->second.finish([&](std::string_view line) { emit(o.node, stream, line); });
+            splitters_.erase(it);
         }
-        if (o.status != ExecStatus::ok && o.status != ExecStatus::failed)
+        if (o.status == ExecStatus::failed)
+            emit(o.node, 1, o.exit_signal.empty() ? fmt::format("[exit {}]", o.exit_status.value_or(-1))
+                                                  : fmt::format("[signal {}]", o.exit_signal));
+        else if (o.status == ExecStatus::interrupted && !stdout_error_)
+            emit(o.node, 1, "[interrupted]");
+        else if (o.status != ExecStatus::ok && o.status != ExecStatus::interrupted)
             emit(o.node, 1, fmt::format("[{}] {}", exec_status_name(o.status), o.error));
+    }
+
+    // errno of the first failed write to stdout (EPIPE: the reader is gone), or 0.
+    int stdout_error() {
+        std::lock_guard lock(mutex_);
+        if (!stdout_error_ && std::fflush(stdout) != 0) stdout_error_ = errno;
+        return stdout_error_;
     }
 
 private:
     void emit(const std::string& node, int stream, std::string_view line) {
+        if (stream == 0 && stdout_error_) return;
         FILE* out = stream == 0 ? stdout : stderr;
         std::string text = fmt::format("{}: {}\n", node, line);
-        std::fwrite(text.data(), 1, text.size(), out);
+        if (std::fwrite(text.data(), 1, text.size(), out) != text.size() && stream == 0) {
+            stdout_error_ = errno ? errno : EIO;
+            request_interrupt();
+        }
         if (stream == 1) std::fflush(stderr);
     }
     std::mutex mutex_;
-    std::map<std::pair<std::string, int>, std::string> pending_;
+    std::map<std::pair<std::string, int>, LineSplitter> splitters_;
+    int stdout_error_ = 0;
 };
 
 nlohmann::json outcome_json(const NodeExecOutcome& o) {
@@ -61,42 +81,60 @@ nlohmann::json outcome_json(const NodeExecOutcome& o) {
             {"error", o.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.error)},
             {"stdout", o.out},
             {"stderr", o.err},
+            {"truncated", o.truncated},
             {"duration_ms", o.duration.count()}};
 }
 
 // dshbak -c / clush -b: nodes with identical output share one block.
 void print_gathered(const std::vector<NodeExecOutcome>& outcomes) {
-    std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // output → nodes, first-seen order
-    std::map<std::string, std::size_t> index;
+    struct Group {
+        std::string output;
+        bool truncated;  // a cut output is not the same as a whole one that starts alike
+        std::vector<std::string> nodes;
+    };
+    std::vector<Group> groups;  // first-seen order
+    std::map<std::pair<std::string, bool>, std::size_t> index;
     for (const auto& o : outcomes) {
         if (o.status != ExecStatus::ok && o.status != ExecStatus::failed && o.out.empty() && o.err.empty()) continue;
-        std::string key = o.out + o.err;
-        auto [it, inserted] = index.try_emplace(key, groups.size());
-        if (inserted) groups.push_back({key, {}});
-        groups[it->second].second.push_back(o.node);
+        auto [it, inserted] = index.try_emplace({o.out + o.err, o.truncated}, groups.size());
+        if (inserted) groups.push_back({it->first.first, o.truncated, {}});
+        groups[it->second].nodes.push_back(o.node);
     }
-    for (const auto& [output, nodes] : groups) {
-        std::string header = fmt::format("{} ({})", fold_nodeset(nodes), nodes.size());
+    for (const auto& group : groups) {
+        std::string header = fmt::format("{} ({}){}", fold_nodeset(group.nodes), group.nodes.size(),
+                                         group.truncated ? " [output truncated]" : "");
         std::string rule(std::min<std::size_t>(header.size(), 79), '-');
-        std::string text = fmt::format("{}\n{}\n{}\n{}", rule, header, rule, output);
-        if (!output.empty() && output.back() != '\n') text += '\n';
+        std::string text = fmt::format("{}\n{}\n{}\n{}", rule, header, rule, group.output);
+        if (!group.output.empty() && group.output.back() != '\n') text += '\n';
         std::fwrite(text.data(), 1, text.size(), stdout);
     }
 }
 
+// `node01: [failed] exit status 2`, `node02: [interrupted]`, `node03: [timeout] …`.
+std::string status_note(const NodeExecOutcome& o) {
+    std::string detail = o.exit_status && o.exit_signal.empty() ? fmt::format("exit status {}", *o.exit_status)
+                         : !o.exit_signal.empty()                ? fmt::format("signal {}", o.exit_signal)
+                                                                 : o.error;
+    std::string status = exec_status_name(o.status);
+    if (detail == status) detail.clear();
+    return fmt::format("{}: [{}]{}{}", o.node, status, detail.empty() ? "" : " ", detail);
+}
+
 std::string summary(const std::vector<NodeExecOutcome>& outcomes) {
     std::map<std::string, std::vector<std::string>> by_status;
-    std::size_t ok = 0, failed = 0, timeout = 0, unreachable = 0;
+    std::size_t ok = 0, failed = 0, timeout = 0, unreachable = 0, interrupted = 0;
     for (const auto& o : outcomes) {
         by_status[exec_status_name(o.status)].push_back(o.node);
         switch (o.status) {
             case ExecStatus::ok: ++ok; break;
             case ExecStatus::timeout: ++timeout; break;
             case ExecStatus::unreachable: ++unreachable; break;
+            case ExecStatus::interrupted: ++interrupted; break;
             default: ++failed; break;
         }
     }
     std::string text = fmt::format("{} ok, {} failed, {} timeout, {} unreachable", ok, failed, timeout, unreachable);
+    if (interrupted) text += fmt::format(", {} interrupted", interrupted);
     for (const auto& [status, nodes] : by_status) text += fmt::format("; {}: {}", status, fold_nodeset(nodes));
     return text;
 }
@@ -153,11 +191,19 @@ void add_exec_commands(CLI::App& app, App& ctx) {
             } else if (opts->gather) {
                 print_gathered(*outcomes);
                 for (const auto& o : *outcomes)
-                    if (o.status != ExecStatus::ok)
-                        p.note(fmt::format("{}: [{}] {}", o.node, exec_status_name(o.status),
-                                           o.exit_status ? fmt::format("exit status {}", *o.exit_status) : o.error));
+                    if (o.status != ExecStatus::ok) p.note(status_note(o));
             }
-            std::fflush(stdout);
+            std::vector<std::string> cut;
+            for (const auto& o : *outcomes)
+                if (o.truncated) cut.push_back(o.node);
+            if (!cut.empty())
+                p.note(fmt::format("output past {} per stream was dropped (exec.max_output) on {}",
+                                   format_bytes((*ops)->settings.exec_max_output), fold_nodeset(cut)));
+            if (int error = prefixer.stdout_error()) {
+                p.note(summary(*outcomes));
+                if (error == EPIPE) return kExitBrokenPipe;
+                return fail(ErrorKind::io, fmt::format("cannot write to stdout: {}", std::strerror(error)));
+            }
             p.note(summary(*outcomes));
             return exit_code(*outcomes, opts->max_rc);
         });

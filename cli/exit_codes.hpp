@@ -9,7 +9,8 @@ enum ExitCode : int {
     kExitError = 1,        // error: bad input, nothing changed
     kExitUsage = 2,        // command-line usage error
     kExitPartial = 3,      // some nodes failed, the rest done, every node reported
-    kExitInterrupted = 130 // Ctrl-C
+    kExitInterrupted = 130, // Ctrl-C
+    kExitBrokenPipe = 141   // stdout closed under us (128 + SIGPIPE, as a shell pipeline reports it)
 };
 
 inline int exit_code_for(ErrorKind kind) {

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return cc::cli::report_usage_error(app, e, std::vector<std::string>(argv + 1, argv + argc));
     }
-    if (cc::interrupt_requested()) return cc::cli::kExitInterrupted;
+    // A closed stdout stops the work through the interrupt flag too, but is not a Ctrl-C.
+    if (cc::interrupt_requested() && ctx.exit_code != cc::cli::kExitBrokenPipe) return cc::cli::kExitInterrupted;
     return ctx.exit_code;
 }

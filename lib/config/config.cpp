@@ -132,6 +132,16 @@ const std::vector<KeyRow>& key_rows() {
              return {};
          },
          [](const Settings& s) { return format_bytes(s.min_disk_free); }},
+        {{"exec.max_output", "CLUSTERCTL_EXEC_MAX_OUTPUT",
+          "`exec -b` and `-o json` keep at most this much stdout and stderr per node; the rest is read and dropped"},
+         [](Settings& s, const std::string& v) -> Result<void> {
+             auto size = parse_size(v);
+             if (!size) return bad_value("exec.max_output", v, size.error().message);
+             if (*size == 0) return bad_value("exec.max_output", v, "must be greater than zero");
+             s.exec_max_output = *size;
+             return {};
+         },
+         [](const Settings& s) { return format_bytes(s.exec_max_output); }},
     };
     return rows;
 }

@@ -25,6 +25,7 @@ struct Settings {
     std::chrono::milliseconds keepalive{15'000};
     int fanout = 64;
     std::uint64_t min_disk_free = 2ull << 30;  // node check fails below this
+    std::uint64_t exec_max_output = 1ull << 20;  // per stream per node, gathered (-b) and JSON exec output
 };
 
 enum class ConfigSource { default_value, file, env, flag };

@@ -31,7 +31,7 @@ HostKeyCheck pinned_check(const OpsContext& ctx, const Node& node) {
 }
 
 ConnectOptions connect_options(const OpsContext& ctx) {
-    return {ctx.settings.connect_timeout, ctx.settings.keepalive};
+    return {ctx.settings.connect_timeout, ctx.settings.keepalive, ctx.log};
 }
 
 Result<std::unique_ptr<Connection>> connect_pinned(OpsContext& ctx, const Node& node) {

@@ -11,6 +11,7 @@ struct OpsContext {
     Inventory& inventory;
     Transport& transport;
     Settings settings;
+    StepLog log = {};  // -v: connection and command steps (cli/ writes them to stderr)
 };
 
 // How to reach a registered node, with its pinned host key.

@@ -1,5 +1,7 @@
 #include "ops/exec.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/interrupt.hpp"
@@ -41,16 +43,21 @@ NodeExecOutcome run_one(OpsContext& ctx, const Node& node, const std::string& co
         outcome.exit_status = ran->exit_status;
         outcome.exit_signal = ran->exit_signal;
         outcome.status = ran->exit_status == 0 && ran->exit_signal.empty() ? ExecStatus::ok : ExecStatus::failed;
-        outcome.out = std::move(ran->out);
-        outcome.err = std::move(ran->err);
         return outcome;
     };
     if (interrupt_requested()) return finish(fail(ErrorKind::interrupted, "interrupted before start"));
     auto connection = connect_pinned(ctx, node);
     if (!connection) return finish(std::unexpected(connection.error()));
-    OutputSink sink;
-    if (request.on_output)
-        sink = [&](int stream, std::string_view data) { request.on_output(node.name, stream, data); };
+    // Gathered output is capped per stream; what is past the cap is still read
+    // and dropped, so the remote never blocks on a full channel.
+    const std::uint64_t cap = ctx.settings.exec_max_output;
+    OutputSink sink = [&](int stream, std::string_view data) {
+        if (request.on_output) return request.on_output(node.name, stream, data);
+        std::string& kept = stream == 0 ? outcome.out : outcome.err;
+        std::size_t room = cap > kept.size() ? static_cast<std::size_t>(cap - kept.size()) : 0;
+        if (data.size() > room) outcome.truncated = true;
+        kept.append(data.substr(0, std::min(room, data.size())));
+    };
     return finish((*connection)->exec(command, ctx.settings.command_timeout, sink));
 }
 
@@ -81,15 +88,40 @@ Result<std::string> exec_command_line(const ExecRequest& request) {
     return shell_join(request.argv);
 }
 
+namespace {
+
+// A heredoc delimiter that is no line of `text`.
+std::string heredoc_delimiter(const std::string& text) {
+    std::string framed = "\n" + text + "\n";
+    for (int n = 0;; ++n) {
+        std::string delimiter = fmt::format("CLUSTERCTL_LINE_END_{}", n);
+        if (framed.find("\n" + delimiter + "\n") == std::string::npos) return delimiter;
+    }
+}
+
+}  // namespace
+
 std::string with_remote_deadline(const std::string& line, std::chrono::milliseconds deadline) {
     // libssh2 1.10 cannot signal a remote process, and closing the channel does
     // not stop one that writes nothing. So the node enforces the deadline too,
     // one second after ours (so our own `timeout` verdict comes first), with
     // coreutils/busybox `timeout` where the node has it.
     long long seconds = std::chrono::ceil<std::chrono::seconds>(deadline).count() + 1;
-    std::string quoted = shell_quote(line);
-    return fmt::format("if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 {} sh -c {}; else exec sh -c {}; fi",
-                       seconds, quoted, quoted);
+    if (line.size() <= kLongRemoteLine) {
+        std::string quoted = shell_quote(line);
+        return fmt::format(
+            "if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 {} sh -c {}; else exec sh -c {}; fi",
+            seconds, quoted, quoted);
+    }
+    // Linux refuses an argument over 128 KiB, so a long line is not given to
+    // `sh -c`: the shell reads it from a heredoc on fd 3 (stdin stays the
+    // command's own) and evals it; the `.` keeps trailing newlines.
+    std::string delimiter = heredoc_delimiter(line);
+    return fmt::format(
+        "set -- sh -c 'clusterctl_line=$(cat <&3; echo .); exec 3<&-; eval \"${{clusterctl_line%.}}\"' sh\n"
+        "if command -v timeout >/dev/null 2>&1; then set -- timeout -k 5 {} \"$@\"; fi\n"
+        "exec \"$@\" 3<<'{}'\n{}\n{}\n",
+        seconds, delimiter, line, delimiter);
 }
 
 Result<std::vector<NodeExecOutcome>> exec_on_nodes(OpsContext& ctx, const ExecRequest& request) {

@@ -33,8 +33,9 @@ struct NodeExecOutcome {
     std::optional<int> exit_status;  // set when the command ran to its end
     std::string exit_signal;
     std::string error;               // why it did not run or finish
-    std::string out;
-    std::string err;
+    std::string out;                 // gathered output (not when streamed), at most
+    std::string err;                 // settings.exec_max_output bytes each
+    bool truncated = false;          // output past that cap was read and dropped
     std::chrono::milliseconds duration{0};
 };
 
@@ -42,6 +43,8 @@ struct NodeExecOutcome {
 Result<std::string> exec_command_line(const ExecRequest& request);
 
 // Wraps a command line so the node itself stops it shortly after `deadline`.
+// Lines over kLongRemoteLine bytes reach the shell through a heredoc, not argv.
+constexpr std::size_t kLongRemoteLine = 16 * 1024;
 std::string with_remote_deadline(const std::string& line, std::chrono::milliseconds deadline);
 
 Result<std::vector<NodeExecOutcome>> exec_on_nodes(OpsContext& ctx, const ExecRequest& request);

@@ -28,6 +28,23 @@ inline int remaining_ms(Clock::time_point deadline) {
     return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 250));  // wake often to see Ctrl-C
 }
 
+// Connection steps with the time since connecting began, for -v.
+class Steps {
+public:
+    Steps(StepLog log, std::string node) : log_(std::move(log)), node_(std::move(node)), start_(Clock::now()) {}
+    explicit operator bool() const { return static_cast<bool>(log_); }
+    void operator()(std::string_view what) const {
+        if (!log_) return;
+        auto ms = std::chrono::duration_cast<milliseconds>(Clock::now() - start_).count();
+        log_(fmt::format("{}: {} ms: {}", node_, ms, what));
+    }
+
+private:
+    StepLog log_;
+    std::string node_;
+    Clock::time_point start_;
+};
+
 class Socket {
 public:
     explicit Socket(int fd = -1) : fd_(fd) {}

@@ -9,11 +9,22 @@
 
 namespace cc::ssh {
 
+// libssh2 1.10 cannot send an exec request much over 17 KB ("Unable to send
+// channel request"), so a longer command line travels on stdin ahead of the
+// command's own input, and the channel runs this short fixed command instead:
+// it reads exactly `script_size` bytes of script, then runs it with the rest
+// of stdin as its input.
+constexpr std::size_t kLongCommand = 16 * 1024;
+std::string command_from_stdin(std::size_t script_size, bool input_follows);
+
 class SshConnection final : public Connection {
 public:
     // `login_key_fingerprint`: "SHA256:…" of the key authentication succeeded with, or "".
-    SshConnection(std::unique_ptr<Session> session, HostKey key, std::string login_key_fingerprint)
-        : session_(std::move(session)), key_(std::move(key)), login_key_fingerprint_(std::move(login_key_fingerprint)) {}
+    SshConnection(std::unique_ptr<Session> session, HostKey key, std::string login_key_fingerprint, Steps steps)
+        : session_(std::move(session)),
+          key_(std::move(key)),
+          login_key_fingerprint_(std::move(login_key_fingerprint)),
+          steps_(std::move(steps)) {}
     ~SshConnection() override;
     const HostKey& host_key() const override { return key_; }
     const std::string& login_key_fingerprint() const override { return login_key_fingerprint_; }
@@ -32,6 +43,7 @@ private:
     std::unique_ptr<Session> session_;
     HostKey key_;
     std::string login_key_fingerprint_;
+    Steps steps_;
     LIBSSH2_SFTP* sftp_ = nullptr;
 };
 

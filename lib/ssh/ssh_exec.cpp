@@ -25,6 +25,17 @@ bool input_refused(long rc) {
 
 }  // namespace
 
+std::string command_from_stdin(std::size_t script_size, bool input_follows) {
+    // With no input after it the script is all of stdin, and `cat` reads it at
+    // full speed. With input after it nothing may read past the script: `dd
+    // bs=1` asks for one byte per read(), so a pipe cannot hand it more (busybox
+    // `head -c` reads ahead; GNU head does not, but a node may not have it).
+    // The `.` keeps the script's trailing newlines, which $(…) would strip;
+    // `eval` keeps the script out of argv (128 KiB per argument on Linux).
+    std::string reader = input_follows ? fmt::format("dd bs=1 count={} 2>/dev/null", script_size) : "cat";
+    return fmt::format("clusterctl_script=$({}; echo .) && eval \"${{clusterctl_script%.}}\"", reader);
+}
+
 // One poll loop feeds stdin and drains stdout/stderr together, so a remote
 // that talks before it has read all its input cannot deadlock us.
 //
@@ -34,9 +45,20 @@ bool input_refused(long rc) {
 // ours is half-sent we therefore only pull packets in (channel_wait_eof reads
 // without sending) and leave them queued for channel_read; not reading at all
 // could deadlock, since sshd stops reading from a client whose output piles up.
-Result<ExecResult> SshConnection::exec(const std::string& command, std::string_view input, milliseconds timeout,
-                                       const OutputSink& sink) {
+Result<ExecResult> SshConnection::exec(const std::string& command_line, std::string_view command_input,
+                                       milliseconds timeout, const OutputSink& sink) {
     Session& s = *session_;
+    const bool long_line = command_line.size() > kLongCommand;
+    const std::string fixed = long_line ? command_from_stdin(command_line.size(), !command_input.empty()) : "";
+    const std::string& command = long_line ? fixed : command_line;
+    std::string_view input = command_input;
+    std::string script_and_input;
+    if (long_line) {
+        script_and_input = command_line;
+        script_and_input.append(command_input);
+        input = script_and_input;
+        steps_(fmt::format("command line of {} bytes goes on stdin", command_line.size()));
+    }
     auto start = Clock::now();
     auto deadline = start + timeout;
     const std::string what = "command";
@@ -52,6 +74,7 @@ Result<ExecResult> SshConnection::exec(const std::string& command, std::string_v
     auto rc = s.retry([&] { return libssh2_channel_exec(ch, command.c_str()); }, deadline, what, timeout);
     if (!rc) return std::unexpected(rc.error());
     if (*rc < 0) return std::unexpected(s.failure("cannot start the command", *rc));
+    steps_("command started");
 
     std::size_t written = 0;
     bool input_done = false;    // EOF sent, or the remote takes no more input
@@ -112,6 +135,13 @@ Result<ExecResult> SshConnection::exec(const std::string& command, std::string_v
     ExecResult result;
     char buffer[32768];
     for (;;) {
+        // A node that never stops talking keeps this loop from waiting, so
+        // Ctrl-C (or a closed stdout) is looked for here too; the session is
+        // dropped, not closed politely behind a full window.
+        if (interrupt_requested()) {
+            s.mark_broken();
+            return fail(ErrorKind::interrupted, "interrupted");
+        }
         bool progressed = false;
         if (!input_done) {
             auto moved = feed();
@@ -157,6 +187,8 @@ Result<ExecResult> SshConnection::exec(const std::string& command, std::string_v
         libssh2_free(s.get(), signal);
     }
     result.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+    if (result.exit_signal.empty()) steps_(fmt::format("exit status {}", result.exit_status));
+    else steps_(fmt::format("killed by signal {}", result.exit_signal));
     return result;
 }
 

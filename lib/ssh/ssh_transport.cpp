@@ -103,8 +103,9 @@ std::string rsa_advice(const std::string& file) {
 }
 
 // Logs in; on success, returns the public key blob that was accepted ("" when
-// it cannot be told).
-Result<std::string> authenticate(Session& s, const Target& t, Clock::time_point deadline, milliseconds budget) {
+// it cannot be told) and sets `how` to the method and key, for -v.
+Result<std::string> authenticate(Session& s, const Target& t, Clock::time_point deadline, milliseconds budget,
+                                 std::string& how) {
     const std::string what = "authentication";
     std::vector<std::string> notes;
     if (t.use_agent && std::getenv("SSH_AUTH_SOCK")) {
@@ -123,6 +124,7 @@ Result<std::string> authenticate(Session& s, const Target& t, Clock::time_point 
                         return std::unexpected(rc.error());
                     }
                     if (*rc == 0) {
+                        how = fmt::format("ssh-agent key {}", identity->comment ? identity->comment : "");
                         if (identity->blob)
                             accepted.assign(reinterpret_cast<const char*>(identity->blob), identity->blob_len);
                         break;
@@ -154,7 +156,10 @@ Result<std::string> authenticate(Session& s, const Target& t, Clock::time_point 
             },
             deadline, what, budget);
         if (!rc) return std::unexpected(rc.error());
-        if (*rc == 0) return public_key_blob(file, info);
+        if (*rc == 0) {
+            how = fmt::format("key file {} ({})", file, info.type.empty() ? "key" : info.type);
+            return public_key_blob(file, info);
+        }
         if (info.type == "ssh-rsa") notes.push_back(rsa_advice(file));
         else notes.push_back(fmt::format("{} ({}) was refused", file, info.type.empty() ? "key" : info.type));
     }
@@ -174,10 +179,12 @@ public:
 
     Result<std::unique_ptr<Connection>> connect(const Target& t, const HostKeyCheck& check,
                                                 const ConnectOptions& options) override {
+        Steps steps(options.log, t.node);
         auto deadline = Clock::now() + options.connect_timeout;
         auto budget = options.connect_timeout;
         auto sock = tcp_connect(t, deadline, budget);
         if (!sock) return std::unexpected(sock.error());
+        steps(fmt::format("TCP connected to {}:{}", t.host, t.port));
         int fd = sock->fd();
         auto session = std::make_unique<Session>(std::move(*sock), t);
         if (!session->get()) return fail(ErrorKind::io, "cannot allocate an SSH session");
@@ -196,6 +203,12 @@ public:
                                         budget);
         if (!handshake) return std::unexpected(handshake.error());
         if (*handshake != 0) return std::unexpected(session->failure("SSH handshake failed", *handshake));
+        if (steps) {
+            const char* banner = libssh2_session_banner_get(s);
+            const char* kex = libssh2_session_methods(s, LIBSSH2_METHOD_KEX);
+            steps(fmt::format("SSH handshake done (server {}, key exchange {})", banner ? banner : "?",
+                              kex ? kex : "?"));
+        }
 
         std::size_t key_len = 0;
         int key_type = 0;
@@ -207,12 +220,15 @@ public:
             session->mark_broken();
             return std::unexpected(decided.error());
         }
-        auto auth = authenticate(*session, t, deadline, budget);
+        steps(fmt::format("host key verified ({} {})", seen.type, seen.fingerprint));
+        std::string how;
+        auto auth = authenticate(*session, t, deadline, budget, how);
         if (!auth) return std::unexpected(auth.error());
         session->mark_established();
+        steps(fmt::format("authenticated as {} with {}", t.user, how));
         std::string login_key = auth->empty() ? std::string() : sha256_fingerprint(*auth);
-        return std::unique_ptr<Connection>(
-            std::make_unique<SshConnection>(std::move(session), std::move(seen), std::move(login_key)));
+        return std::unique_ptr<Connection>(std::make_unique<SshConnection>(std::move(session), std::move(seen),
+                                                                           std::move(login_key), std::move(steps)));
     }
 };
 

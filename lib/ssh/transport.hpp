@@ -23,10 +23,15 @@ struct Target {
     bool use_agent = true;
 };
 
+// Receives one line per connection step (`node01: 12 ms: TCP connected to …`),
+// from worker threads; lib/ never prints, so -v is cli/ filling this in.
+using StepLog = std::function<void(std::string_view line)>;
+
 struct ConnectOptions {
     // Bounds TCP connect, banner, key exchange and authentication together.
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds keepalive{15'000};
+    StepLog log;  // steps of connecting and of every exec on the connection; none when empty
 };
 
 struct ExecResult {

@@ -1,5 +1,6 @@
 """exec and nodeset against real sshd nodes: quoting, exit codes, deadlines,
 stuck nodes, binary and large output."""
+import re
 import subprocess
 import unittest
 
@@ -100,7 +101,89 @@ class Exec(ClusterTestCase):
         prefix = self.names[0].encode() + b": "
         lines = proc.stdout.split(b"\n")
         self.assertEqual(lines[0], prefix + b"a\x00b\xffc")
-        self.assertEqual(lines[1], prefix + b"y" * 300000)
+        # A line longer than 64 KiB comes in pieces of 64 KiB, each prefixed, nothing lost.
+        pieces = lines[1:-1]
+        self.assertEqual([len(p) - len(prefix) for p in pieces], [65536] * 4 + [300000 - 4 * 65536])
+        self.assertTrue(all(p.startswith(prefix) for p in pieces))
+        self.assertEqual(b"".join(p[len(prefix):] for p in pieces), b"y" * 300000)
+
+    def test_output_past_the_cap_is_dropped_flagged_and_the_node_still_finishes(self):
+        # 20 MB on stdout against a 64 KiB cap: the node is drained to its end (exit 0), not blocked.
+        line = ('case $(uname -n) in *01) head -c 20000000 /dev/zero | tr "\\0" x; echo tail; echo err >&2;; '
+                '*) echo small;; esac')
+        cap = {"CLUSTERCTL_EXEC_MAX_OUTPUT": "64K"}
+        out, r = self.outcomes("@all", "--shell", line, extra_env=cap)
+        first = out[self.names[0]]
+        self.assertEqual(first["status"], "ok")
+        self.assertEqual(first["exit_status"], 0)
+        self.assertEqual(first["stdout"], "x" * 65536)
+        self.assertEqual(first["stderr"], "err\n")
+        self.assertIs(first["truncated"], True)
+        for node in self.names[1:]:
+            self.assertEqual(out[node]["stdout"], "small\n")
+            self.assertIs(out[node]["truncated"], False)
+        r = self.ok("exec", "@all", "-b", "--shell", line, extra_env=cap)
+        self.assertIn(f"{self.names[0]} (1) [output truncated]", r.out)
+        self.assertEqual(r.out.count("x"), 65536)
+        self.assertNotIn("tail", r.out)
+        self.assertIn(f"output past 64 KiB per stream was dropped (exec.max_output) on {self.names[0]}", r.err)
+
+    def test_a_node_that_prints_without_end_stops_when_stdout_closes(self):
+        cmd = [BIN, "--inventory", self.inventory, "--config", self.config, "exec", "@all", "--", "yes"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env())
+        self.addCleanup(proc.kill)
+        import time
+        first = proc.stdout.readline()
+        start = time.monotonic()
+        proc.stdout.close()  # `| head -1`
+        _, err = proc.communicate(timeout=30)
+        self.assertLess(time.monotonic() - start, 3.0, "a closed stdout must stop every node at once")
+        self.assertEqual(proc.returncode, 141, err)
+        self.assertRegex(first, rb"^node0\d: y\n$")
+        time.sleep(1)
+        left, _ = self.outcomes("@all", "--shell", "ps -eo args | grep -c '^yes$' || true")
+        self.assertEqual({o["stdout"] for o in left.values()}, {"0\n"}, "no `yes` left running on the nodes")
+
+    def test_a_failed_node_shows_its_exit_status_when_streamed(self):
+        line = 'case $(uname -n) in *01) echo fine;; *02) exit 2;; *) kill -KILL $$;; esac'
+        r = self.run_ctl("exec", "@all", "--shell", line)
+        self.assertEqual(r.rc, 3, repr(r))
+        self.assertIn(f"{self.names[0]}: fine", r.out)
+        self.assertIn(f"{self.names[1]}: [exit 2]\n", r.err)
+        for node in self.names[2:]:
+            self.assertRegex(r.err, rf"{node}: \[(exit \d+|signal KILL)\]\n")
+        self.assertNotIn(f"{self.names[0]}: [", r.err)
+
+    def test_a_command_line_of_200_kb_runs_and_its_output_is_right(self):
+        # Two arguments of 100 KB (one argument may not pass 128 KiB on Linux, here or there).
+        first, second = "it's " + "w" * 100_000, "z" * 100_000 + " $(id)"
+        out, _ = self.outcomes("@all", "--", "printf", "[%s]\n", first, second)
+        for node in self.names:
+            self.assertEqual(out[node]["stdout"], f"[{first}]\n[{second}]\n")
+            self.assertEqual(out[node]["status"], "ok")
+        literal = "y" * 120_000
+        out, _ = self.outcomes("@all", "--shell", f"echo start; echo {literal}; true # comment\necho $((6*7))")
+        for node in self.names:
+            self.assertEqual(out[node]["stdout"], f"start\n{literal}\n42\n")
+
+    def test_verbose_prints_each_connection_step_in_order_with_times(self):
+        node = self.names[0]
+        r = self.ok("-v", "exec", node, "--", "true")
+        steps = [l for l in r.err.splitlines() if l.startswith(f"{node}: ") and " ms: " in l]
+        expected = ["TCP connected to", "SSH handshake done", "host key verified (ssh-ed25519 SHA256:",
+                    f"authenticated as root with key file {self.cluster['client_key']}", "command started",
+                    "exit status 0"]
+        self.assertEqual(len(steps), len(expected), r.err)
+        times = []
+        for line, step in zip(steps, expected):
+            m = re.match(rf"^{node}: (\d+) ms: (.*)$", line)
+            self.assertTrue(m, line)
+            self.assertTrue(m.group(2).startswith(step), (line, step))
+            times.append(int(m.group(1)))
+        self.assertEqual(times, sorted(times))
+        quiet = self.ok("exec", node, "--", "true")
+        self.assertNotIn(" ms: ", quiet.err)
+        self.assertEqual(quiet.err, "1 ok, 0 failed, 0 timeout, 0 unreachable; ok: " + node + "\n")
 
     def test_ten_megabytes_from_one_node_arrive_complete(self):
         cmd = [BIN, "--inventory", self.inventory, "--config", self.config, "exec", self.names[0], "--",
@@ -126,6 +209,22 @@ class Exec(ClusterTestCase):
         self.assertLess(time.monotonic() - start, 1.5)
         import json
         self.assertEqual({o["status"] for o in json.loads(out)}, {"interrupted"})
+
+    def test_ctrl_c_reports_nodes_as_interrupted_not_failed(self):
+        import signal
+        import time
+        for extra in ([], ["-b"]):
+            cmd = [BIN, "--inventory", self.inventory, "--config", self.config, "exec", "@all", *extra, "--",
+                   "sleep", "30"]
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env(), text=True)
+            time.sleep(1.5)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=10)
+            self.assertEqual(proc.returncode, 130, err)
+            n = len(self.names)
+            self.assertIn(f"0 ok, 0 failed, 0 timeout, 0 unreachable, {n} interrupted; interrupted: {self.all}", err)
+            for node in self.names:
+                self.assertIn(f"{node}: [interrupted]\n", err)
 
     def test_unknown_node_and_missing_command_are_usage_level_errors(self):
         r = self.run_ctl("exec", "nosuch", "--", "true")
