@@ -89,7 +89,7 @@ class Gpu(ClusterTestCase):
         self.write_file(self.bin, name, text)
 
     def write_file(self, directory, name, text):
-        """A file the fake nvidia-smi reads, removed when the test ends."""
+        """A file the fake nvidia-smi reads, put back as it was when the test ends."""
         path = os.path.join(directory, name)
         if path not in self.written:
             self.written.add(path)
