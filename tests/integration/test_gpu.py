@@ -2,11 +2,59 @@
 captures, with the process list pointed at real PIDs inside real podman
 containers, so pid -> cgroup -> container -> instance is resolved for real."""
 import os
+import re
 import unittest
 
 from clusterlib import ClusterTestCase, require_cluster
 
 require_cluster()
+
+RULE = re.compile(r"^#{20,}\s*$")
+NUMBER_WITH_UNIT = re.compile(r"^(-?\d+(?:\.\d+)?)(?: \S+)?$")
+
+
+def capture_gpu_rows(capture, phase):
+    """The rows of the capture's full `--query-gpu=... --format=csv` section of PHASE, as
+    {column name without unit: value as written}: read here, independently of clusterctl's
+    parser and of the fake, so a value put under the wrong key cannot agree with it."""
+    with open(capture, encoding="utf-8", errors="surrogateescape") as f:
+        lines = f.read().split("\n")
+    for i, line in enumerate(lines):
+        if not (line.startswith(f"# {phase} :: ") and i + 1 < len(lines)):
+            continue
+        command = lines[i + 1]
+        if not (command.startswith("# $ nvidia-smi --query-gpu=") and command.endswith("--format=csv")):
+            continue
+        body = []
+        for row in lines[i + 3:]:
+            if RULE.match(row):
+                break
+            if row.strip():
+                body.append([v.strip() for v in row.split(", ")])
+        names = [re.sub(r" \[[^\]]*\]$", "", h) for h in body[0]]
+        return [dict(zip(names, row)) for row in body[1:]]
+    raise AssertionError(f"{capture}: no {phase} query-gpu section")
+
+
+def capture_number(value, kind):
+    """ "143771 MiB" -> 143771, "77.71 W" -> 77.71, "[N/A]" -> None."""
+    m = NUMBER_WITH_UNIT.match(value)
+    return kind(m.group(1)) if m else None
+
+
+def read_text(path):
+    """The file's text, None when there is none."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def tag_uuid(uuid, tag):
+    """What the fake does with nvidia-smi.uuid-tag: the tag becomes the UUID's 4th group."""
+    return re.sub(r"^(GPU|MIG)-([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-[0-9a-fA-F]{4}-",
+                  rf"\1-\2-\3-\4-{tag}-", uuid) if tag else uuid
 
 
 class Gpu(ClusterTestCase):
@@ -21,6 +69,7 @@ class Gpu(ClusterTestCase):
         self.add(self.cpu["name"])
         self.bin = os.path.join(self.gpu["dir"], "bin")
         self.cleanup = []
+        self.written = set()
 
     def tearDown(self):
         for undo in reversed(self.cleanup):
@@ -37,10 +86,25 @@ class Gpu(ClusterTestCase):
         return r["stdout"].strip()
 
     def write_bin_file(self, name, text):
-        path = os.path.join(self.bin, name)
+        self.write_file(self.bin, name, text)
+
+    def write_file(self, directory, name, text):
+        """A file the fake nvidia-smi reads, put back as it was when the test ends."""
+        path = os.path.join(directory, name)
+        if path not in self.written:
+            self.written.add(path)
+            saved = read_text(path)
+            self.cleanup.append(lambda: self.put_back(path, saved))
         with open(path, "w") as f:
             f.write(text)
-        self.cleanup.append(lambda: os.path.exists(path) and os.unlink(path))
+
+    @staticmethod
+    def put_back(path, text):
+        if text is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        elif os.path.exists(path):
+            os.unlink(path)
 
     def test_status_reports_every_gpu_and_nodes_without_a_driver(self):
         nodes = self.status()
@@ -58,6 +122,46 @@ class Gpu(ClusterTestCase):
         self.assertGreater(first["memory_total_mib"], 0)
         facts = self.ok("node", "show", self.gpu["name"], "-o", "json").json()["facts"]
         self.assertEqual([g["uuid"] for g in gpu["gpus"]], [g["uuid"] for g in facts["gpus"]])
+
+    def test_status_json_values_are_the_captured_values_of_each_gpu_node_in_both_phases(self):
+        gpu_nodes = [n for n in self.cluster["nodes"] if n["gpu"]]
+        for n in gpu_nodes:
+            if n["name"] != self.gpu["name"]:
+                self.add(n["name"])
+        bins = {n["name"]: os.path.join(n["dir"], "bin") for n in gpu_nodes}
+        for phase in ("idle", "load"):
+            for bin_dir in bins.values():
+                self.write_file(bin_dir, "nvidia-smi.phase", phase + "\n")
+            nodes = self.status()
+            for name, bin_dir in bins.items():
+                capture = read_text(os.path.join(bin_dir, "nvidia-smi.capture")).strip()
+                tag = (read_text(os.path.join(bin_dir, "nvidia-smi.uuid-tag")) or "").strip()
+                rows = capture_gpu_rows(capture, phase)
+                reported = nodes[name]["gpus"]
+                with self.subTest(node=name, phase=phase, capture=os.path.basename(capture)):
+                    self.assertEqual(len(reported), len(rows))
+                    for row, gpu in zip(rows, reported):
+                        mig = row["mig.mode.current"]
+                        self.assertEqual(
+                            {k: gpu[k] for k in ("index", "uuid", "name", "pci_bus_id", "utilization_gpu",
+                                                 "memory_used_mib", "memory_total_mib", "temperature_c",
+                                                 "mig_mode", "driver_version")},
+                            {"index": int(row["index"]),
+                             "uuid": tag_uuid(row["uuid"], tag),
+                             "name": row["name"],
+                             "pci_bus_id": row["pci.bus_id"],
+                             "utilization_gpu": capture_number(row["utilization.gpu"], int),
+                             "memory_used_mib": capture_number(row["memory.used"], int),
+                             "memory_total_mib": capture_number(row["memory.total"], int),
+                             "temperature_c": capture_number(row["temperature.gpu"], int),
+                             "mig_mode": mig if mig in ("Enabled", "Disabled") else "",
+                             "driver_version": row["driver_version"]})
+                        self.assertAlmostEqual(gpu["power_draw_w"], capture_number(row["power.draw"], float))
+                        self.assertAlmostEqual(gpu["power_limit_w"], capture_number(row["power.limit"], float))
+        # The load phase is what tells the columns apart: idle cards show 0 % and 0 MiB.
+        loaded = [g for n in gpu_nodes for g in nodes[n["name"]]["gpus"]]
+        self.assertTrue(any(g["utilization_gpu"] not in (None, g["temperature_c"], g["memory_used_mib"])
+                            for g in loaded), loaded)
 
     def test_ps_resolves_real_pids_to_container_instance_and_owner(self):
         name = "train-gpu-test"

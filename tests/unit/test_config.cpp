@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "config/config.hpp"
@@ -73,6 +74,7 @@ TEST_CASE("environment beats the file") {
     ::unsetenv("CLUSTERCTL_SSH_USER");
     REQUIRE(c);
     CHECK(c->settings.ssh_user == "enver");
-    for (const auto& e : c->entries)
-        if (e.key == "ssh.user") CHECK(e.source == ConfigSource::env);
+    auto entry = std::ranges::find(c->entries, std::string("ssh.user"), &ConfigEntry::key);
+    REQUIRE(entry != c->entries.end());
+    CHECK(entry->source == ConfigSource::env);
 }

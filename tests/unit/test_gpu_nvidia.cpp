@@ -51,10 +51,10 @@ std::string full_query_section(const fs::path& capture, const std::string& phase
 }
 
 // The replaying fake (tests/cluster/fake-nvidia-smi) answering ARGS from a
-// capture, as nvidia-smi would; "" when python3 is not there to run it.
+// capture, as nvidia-smi would. Without python3 the test fails: a skip would pass.
 std::string fake_nvidia_smi(const fs::path& capture, const std::string& phase, const std::string& args,
                             const std::string& processes = "") {
-    if (!fs::exists("/usr/bin/python3")) return "";
+    REQUIRE_MESSAGE(fs::exists("/usr/bin/python3"), "the fake nvidia-smi needs /usr/bin/python3 (package python3)");
     TempDir dir;
     fs::copy_file(fake_script, dir.path / "nvidia-smi");
     dir.write("nvidia-smi.capture", capture.string());
@@ -152,7 +152,6 @@ TEST_CASE("our query command, answered from every capture, parses to the capture
             CAPTURE(capture.filename().string());
             CAPTURE(phase);
             std::string out = fake_nvidia_smi(capture, phase, args_of(nvidia_gpu_query_command()));
-            if (out.empty()) { MESSAGE("skipped: /usr/bin/python3 is needed to run the fake nvidia-smi"); return; }
             auto projected = parse_nvidia_gpu_csv(out);
             auto full = parse_nvidia_gpu_csv(full_query_section(capture, phase, "query-gpu"));
             REQUIRE(projected);
@@ -214,7 +213,6 @@ TEST_CASE("a MIG-enabled GPU parses with mig mode Enabled and no utilization") {
     for (const auto& capture : captures()) {
         if (capture.filename().string().find("mig") == std::string::npos) continue;
         std::string out = fake_nvidia_smi(capture, "load", args_of(nvidia_gpu_query_command()));
-        if (out.empty()) { MESSAGE("skipped: /usr/bin/python3 is needed to run the fake nvidia-smi"); return; }
         CHECK(out.find("[N/A]") != std::string::npos);
         auto gpus = parse_nvidia_gpu_csv(out);
         REQUIRE(gpus);
@@ -306,7 +304,6 @@ TEST_CASE("nvidia-smi's error answers are remote errors quoting its line") {
 
 TEST_CASE("the fake's answer to an unknown field is quoted the same way") {
     std::string out = fake_nvidia_smi(captures().front(), "idle", "--query-gpu=index,bogus --format=csv");
-    if (out.empty()) { MESSAGE("skipped: /usr/bin/python3 is needed to run the fake nvidia-smi"); return; }
     auto gpus = parse_nvidia_gpu_csv(out);
     REQUIRE_FALSE(gpus);
     CHECK(gpus.error().message == "nvidia-smi: Field \"bogus\" is not a valid field to query.");
@@ -371,7 +368,6 @@ TEST_CASE("processes replaced through the fake's override file parse, as does th
     CHECK(direct->at(0).used_memory_mib == 2048u);
     CHECK_FALSE(direct->at(1).used_memory_mib);
     std::string out = fake_nvidia_smi(captures().front(), "load", args_of(nvidia_apps_query_command()), override_csv);
-    if (out.empty()) { MESSAGE("skipped: /usr/bin/python3 is needed to run the fake nvidia-smi"); return; }
     auto apps = parse_nvidia_apps_csv(out);
     REQUIRE(apps);
     REQUIRE(apps->size() == 2);
