@@ -108,7 +108,12 @@ public:
     // Waits for the socket in the direction libssh2 is blocked on; sends
     // keepalives while waiting. Returns an error on deadline or Ctrl-C.
     Result<void> wait(Clock::time_point deadline, const std::string& what, milliseconds budget) {
-        if (interrupt_requested()) return fail(ErrorKind::interrupted, "interrupted");
+        // Interrupted work is abandoned, not closed politely: a polite close
+        // drains whatever the node still sends (a `yes`), which can take seconds.
+        if (interrupt_requested()) {
+            healthy_ = false;
+            return fail(ErrorKind::interrupted, "interrupted");
+        }
         if (Clock::now() >= deadline) {
             healthy_ = false;
             return fail(ErrorKind::timeout, fmt::format("{}: {} timed out after {}", describe(target_), what,

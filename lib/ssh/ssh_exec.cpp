@@ -142,6 +142,8 @@ Result<ExecResult> SshConnection::exec(const std::string& command_line, std::str
             s.mark_broken();
             return fail(ErrorKind::interrupted, "interrupted");
         }
+        if (Clock::now() >= deadline)  // wait() reports the timeout and marks the session broken
+            if (auto w = s.wait(deadline, what, timeout); !w) return std::unexpected(w.error());
         bool progressed = false;
         if (!input_done) {
             auto moved = feed();
@@ -161,6 +163,9 @@ Result<ExecResult> SshConnection::exec(const std::string& command_line, std::str
                         if (sink) sink(stream == 0 ? 0 : 1, std::string_view(buffer, static_cast<std::size_t>(n)));
                         else collected.append(buffer, static_cast<std::size_t>(n));
                         progressed = true;
+                        // A node that never stops talking never makes a read
+                        // wait: the flag and the deadline are looked at here.
+                        if (interrupt_requested() || Clock::now() >= deadline) break;
                         continue;
                     }
                     if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
