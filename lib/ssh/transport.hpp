@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/byte_source.hpp"
 #include "core/error.hpp"
 #include "ssh/host_key.hpp"
 
@@ -57,6 +58,21 @@ public:
     // empty input is an immediate EOF); fails with ErrorKind::timeout past `timeout`.
     virtual Result<ExecResult> exec(const std::string& command, std::string_view input,
                                     std::chrono::milliseconds timeout, const OutputSink& sink) = 0;
+    // The same with stdin pulled from `input` as the remote reads it, so one
+    // source can feed many nodes at the pace of the slowest. (Placeholder:
+    // the base drains the source first; the streaming issue-10 work replaces it.)
+    virtual Result<ExecResult> exec(const std::string& command, ByteSource& input, std::chrono::milliseconds timeout,
+                                    const OutputSink& sink) {
+        std::string all;
+        char buffer[64 * 1024];
+        for (;;) {
+            auto chunk = input.read(buffer, timeout);
+            if (!chunk) return std::unexpected(chunk.error());
+            all.append(buffer, chunk->size);
+            if (chunk->eof) break;
+        }
+        return exec(command, std::string_view(all), timeout, sink);
+    }
     Result<ExecResult> exec(const std::string& command, std::chrono::milliseconds timeout, const OutputSink& sink) {
         return exec(command, {}, timeout, sink);
     }
