@@ -68,6 +68,8 @@ struct FakeHost {
     cc::HostKey key = cc::host_key_from_blob("ssh-ed25519", "fake-key");
     std::optional<cc::Error> connect_error;
     std::chrono::milliseconds connect_delay{0};  // cut by the connect timeout and Ctrl-C
+    // Refuses some logins (a user, a key) with an error; nullopt lets them in.
+    std::function<std::optional<cc::Error>(const cc::Target&)> refuse_login;
     std::string login_key_fingerprint;           // what the connection reports it logged in with
     // The last rule added that matches a command answers it, so a test can
     // override what a fixture set up. A command no rule matches fails.
@@ -102,6 +104,8 @@ public:
             !waited)
             return std::unexpected(waited.error());
         if (it->second.connect_error) return std::unexpected(*it->second.connect_error);
+        if (it->second.refuse_login)
+            if (auto refused = it->second.refuse_login(t)) return std::unexpected(*refused);
         if (auto ok = cc::decide_host_key(t.node, cc::describe(t), it->second.key, check, {}); !ok)
             return std::unexpected(ok.error());
         return std::unique_ptr<cc::Connection>(std::make_unique<Conn>(*this, it->first, it->second));
@@ -124,6 +128,11 @@ public:
     std::vector<std::string> connects() const {  // every host a connect was tried to, in order
         std::lock_guard lock(mutex_);
         return connects_;
+    }
+    void forget_records() {  // e.g. what setting up the inventory did
+        std::lock_guard lock(mutex_);
+        calls_.clear();
+        connects_.clear();
     }
 
 private:

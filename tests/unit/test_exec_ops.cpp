@@ -51,12 +51,12 @@ TEST_CASE("gathered exec output keeps exec.max_output bytes per stream and flags
     REQUIRE(outcomes);
     REQUIRE(outcomes->size() == 2);
     const auto& first = (*outcomes)[0];
-    CHECK(first.status == ExecStatus::ok);
-    CHECK(first.out == std::string(1024, 'o'));
-    CHECK(first.err == "short\n");
-    CHECK(first.truncated);
-    CHECK((*outcomes)[1].out == small.out);
-    CHECK_FALSE((*outcomes)[1].truncated);
+    CHECK(first.status == NodeStatus::ok);
+    CHECK(first.value.out == std::string(1024, 'o'));
+    CHECK(first.value.err == "short\n");
+    CHECK(first.value.truncated);
+    CHECK((*outcomes)[1].value.out == small.out);
+    CHECK_FALSE((*outcomes)[1].value.truncated);
 }
 
 TEST_CASE("streamed exec output is not capped: every byte reaches the sink") {
@@ -73,8 +73,8 @@ TEST_CASE("streamed exec output is not capped: every byte reaches the sink") {
     auto outcomes = exec_on_nodes(f.ctx, request);
     REQUIRE(outcomes);
     CHECK(streamed == 100'000);
-    CHECK((*outcomes)[0].out.empty());
-    CHECK_FALSE((*outcomes)[0].truncated);
+    CHECK((*outcomes)[0].value.out.empty());
+    CHECK_FALSE((*outcomes)[0].value.truncated);
 }
 
 TEST_CASE("exec.max_output is a size greater than zero") {

@@ -71,10 +71,10 @@ TEST_CASE("node check reports each node, one timing out and one healthy") {
     auto reports = node_check(f.ctx, "n[1-2]");
     REQUIRE(reports);
     REQUIRE(reports->size() == 2);
-    CHECK_FALSE((*reports)[0].healthy);
+    CHECK((*reports)[0].status == NodeStatus::timeout);
     CHECK((*reports)[0].error_kind == ErrorKind::timeout);
-    CHECK((*reports)[1].healthy);
-    CHECK((*reports)[1].checks.size() == 5);
+    CHECK((*reports)[1].status == NodeStatus::ok);
+    CHECK((*reports)[1].value.checks.size() == 5);
 }
 
 TEST_CASE("node check fails a node whose host key changed") {
@@ -84,7 +84,7 @@ TEST_CASE("node check fails a node whose host key changed") {
     auto reports = node_check(f.ctx, "n1");
     REQUIRE(reports);
     CHECK((*reports)[0].error_kind == ErrorKind::host_key);
-    CHECK((*reports)[0].checks[1].state == CheckState::failed);
+    CHECK((*reports)[0].value.checks[1].state == CheckState::failed);
 }
 
 TEST_CASE("judging facts: lost GPUs, runtime errors and a full disk fail the node") {
@@ -124,8 +124,8 @@ TEST_CASE("facts refresh keeps going past a dead node and stores the rest") {
     f.transport.hosts["10.0.0.1"].always(facts_answer("renamed"));
     auto out = node_facts_refresh(f.ctx, "@all");
     REQUIRE(out);
-    CHECK((*out)[0].facts);
-    CHECK((*out)[1].failure->kind == ErrorKind::unreachable);
+    CHECK((*out)[0].status == NodeStatus::ok);
+    CHECK((*out)[1].error_kind == ErrorKind::unreachable);
     CHECK(f.inventory.get_node("n1")->facts->hostname == "renamed");
 }
 
