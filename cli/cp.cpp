@@ -26,37 +26,35 @@ void add_cp_commands(CLI::App& app, App& ctx) {
             if (!outcomes) return std::unexpected(outcomes.error());
             const Printer& p = ctx.printer();
             std::size_t failed = 0;
-            bool interrupted = false;
-            for (const auto& o : *outcomes) {
-                failed += o.status == ExecStatus::ok ? 0 : 1;
-                interrupted = interrupted || o.status == ExecStatus::interrupted;
-            }
+            for (const auto& o : *outcomes) failed += o.status == NodeStatus::ok ? 0 : 1;
             if (p.format == Format::json) {
                 nlohmann::json out = nlohmann::json::array();
                 for (const auto& o : *outcomes)
                     out.push_back({{"node", o.node},
-                                   {"status", exec_status_name(o.status)},
-                                   {"bytes", o.bytes},
-                                   {"files", o.files},
-                                   {"local_path", o.local_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.local_path)},
+                                   {"status", node_status_word(o.status, o.error_kind)},
+                                   {"bytes", o.value.bytes},
+                                   {"files", o.value.files},
+                                   {"local_path", o.value.local_path.empty() ? nlohmann::json(nullptr)
+                                                                             : nlohmann::json(o.value.local_path)},
                                    {"error", o.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.error)},
                                    {"duration_ms", o.duration.count()}});
                 p.json(out);
             } else {
-                std::vector<Column<NodeCopyOutcome>> columns = {
-                    {"NODE", false, [](const NodeCopyOutcome& o) { return o.node; }},
-                    {"STATUS", false, [](const NodeCopyOutcome& o) { return std::string(exec_status_name(o.status)); },
-                     [](const NodeCopyOutcome& o) { return o.status == ExecStatus::ok ? Style::good : Style::bad; }},
-                    {"FILES", false, [](const NodeCopyOutcome& o) { return std::to_string(o.files); }},
-                    {"BYTES", false, [](const NodeCopyOutcome& o) { return format_bytes(o.bytes); }},
-                    {"DETAIL", false, [](const NodeCopyOutcome& o) {
-                         return o.status == ExecStatus::ok ? (o.local_path.empty() ? "-" : o.local_path) : o.error;
+                using Copied = NodeResult<CopyOutput>;
+                std::vector<Column<Copied>> columns = {
+                    {"NODE", false, [](const Copied& o) { return o.node; }},
+                    {"STATUS", false, [](const Copied& o) { return std::string(node_status_word(o.status, o.error_kind)); },
+                     [](const Copied& o) { return o.status == NodeStatus::ok ? Style::good : Style::bad; }},
+                    {"FILES", false, [](const Copied& o) { return std::to_string(o.value.files); }},
+                    {"BYTES", false, [](const Copied& o) { return format_bytes(o.value.bytes); }},
+                    {"DETAIL", false, [](const Copied& o) {
+                         return o.status == NodeStatus::ok ? (o.value.local_path.empty() ? "-" : o.value.local_path)
+                                                           : o.error;
                      }}};
                 p.rows(*outcomes, columns);
             }
             p.note(fmt::format("{} copied, {} failed", outcomes->size() - failed, failed));
-            if (interrupted) return kExitInterrupted;
-            return failed ? kExitPartial : kExitOk;
+            return fanout_exit_code(*outcomes);
         });
     });
 }

@@ -33,7 +33,7 @@ public:
         splitters_[{node, stream}].feed(data, [&](std::string_view line) { emit(node, stream, line); });
     }
 
-    void finish(const NodeExecOutcome& o) {
+    void finish(const NodeResult<ExecOutput>& o) {
         std::lock_guard lock(mutex_);
         for (int stream : {0, 1}) {
             auto it = splitters_.find({o.node, stream});
@@ -41,13 +41,13 @@ public:
             it->second.finish([&](std::string_view line) { emit(o.node, stream, line); });
             splitters_.erase(it);
         }
-        if (o.status == ExecStatus::failed)
-            emit(o.node, 1, o.exit_signal.empty() ? fmt::format("[exit {}]", o.exit_status.value_or(-1))
-                                                  : fmt::format("[signal {}]", o.exit_signal));
-        else if (o.status == ExecStatus::interrupted && !stdout_error_)
+        if (o.status == NodeStatus::failed && !o.error_kind)
+            emit(o.node, 1, o.value.exit_signal.empty() ? fmt::format("[exit {}]", o.value.exit_status.value_or(-1))
+                                                        : fmt::format("[signal {}]", o.value.exit_signal));
+        else if (o.status == NodeStatus::interrupted && !stdout_error_)
             emit(o.node, 1, "[interrupted]");
-        else if (o.status != ExecStatus::ok && o.status != ExecStatus::interrupted)
-            emit(o.node, 1, fmt::format("[{}] {}", exec_status_name(o.status), o.error));
+        else if (o.status != NodeStatus::ok && o.status != NodeStatus::interrupted)
+            emit(o.node, 1, fmt::format("[{}] {}", node_status_word(o.status, o.error_kind), o.error));
     }
 
     // errno of the first failed write to stdout (EPIPE: the reader is gone), or 0.
@@ -73,20 +73,20 @@ private:
     int stdout_error_ = 0;
 };
 
-nlohmann::json outcome_json(const NodeExecOutcome& o) {
+nlohmann::json outcome_json(const NodeResult<ExecOutput>& o) {
     return {{"node", o.node},
-            {"status", exec_status_name(o.status)},
-            {"exit_status", o.exit_status ? nlohmann::json(*o.exit_status) : nlohmann::json(nullptr)},
-            {"exit_signal", o.exit_signal.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.exit_signal)},
+            {"status", node_status_word(o.status, o.error_kind)},
+            {"exit_status", o.value.exit_status ? nlohmann::json(*o.value.exit_status) : nlohmann::json(nullptr)},
+            {"exit_signal", o.value.exit_signal.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.value.exit_signal)},
             {"error", o.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.error)},
-            {"stdout", o.out},
-            {"stderr", o.err},
-            {"truncated", o.truncated},
+            {"stdout", o.value.out},
+            {"stderr", o.value.err},
+            {"truncated", o.value.truncated},
             {"duration_ms", o.duration.count()}};
 }
 
 // dshbak -c / clush -b: nodes with identical output share one block.
-void print_gathered(const std::vector<NodeExecOutcome>& outcomes) {
+void print_gathered(const std::vector<NodeResult<ExecOutput>>& outcomes) {
     struct Group {
         std::string output;
         bool truncated;  // a cut output is not the same as a whole one that starts alike
@@ -95,9 +95,11 @@ void print_gathered(const std::vector<NodeExecOutcome>& outcomes) {
     std::vector<Group> groups;  // first-seen order
     std::map<std::pair<std::string, bool>, std::size_t> index;
     for (const auto& o : outcomes) {
-        if (o.status != ExecStatus::ok && o.status != ExecStatus::failed && o.out.empty() && o.err.empty()) continue;
-        auto [it, inserted] = index.try_emplace({o.out + o.err, o.truncated}, groups.size());
-        if (inserted) groups.push_back({it->first.first, o.truncated, {}});
+        if ((o.status != NodeStatus::ok && (o.status != NodeStatus::failed || o.error_kind)) && o.value.out.empty() &&
+            o.value.err.empty())
+            continue;
+        auto [it, inserted] = index.try_emplace({o.value.out + o.value.err, o.value.truncated}, groups.size());
+        if (inserted) groups.push_back({it->first.first, o.value.truncated, {}});
         groups[it->second].nodes.push_back(o.node);
     }
     for (const auto& group : groups) {
@@ -111,45 +113,33 @@ void print_gathered(const std::vector<NodeExecOutcome>& outcomes) {
 }
 
 // `node01: [failed] exit status 2`, `node02: [interrupted]`, `node03: [timeout] …`.
-std::string status_note(const NodeExecOutcome& o) {
-    std::string detail = o.exit_status && o.exit_signal.empty() ? fmt::format("exit status {}", *o.exit_status)
-                         : !o.exit_signal.empty()                ? fmt::format("signal {}", o.exit_signal)
+std::string status_note(const NodeResult<ExecOutput>& o) {
+    const ExecOutput& v = o.value;
+    std::string detail = v.exit_status && v.exit_signal.empty() ? fmt::format("exit status {}", *v.exit_status)
+                         : !v.exit_signal.empty()                ? fmt::format("signal {}", v.exit_signal)
                                                                  : o.error;
-    std::string status = exec_status_name(o.status);
+    std::string status = node_status_word(o.status, o.error_kind);
     if (detail == status) detail.clear();
     return fmt::format("{}: [{}]{}{}", o.node, status, detail.empty() ? "" : " ", detail);
 }
 
-std::string summary(const std::vector<NodeExecOutcome>& outcomes) {
+std::string summary(const std::vector<NodeResult<ExecOutput>>& outcomes) {
     std::map<std::string, std::vector<std::string>> by_status;
     std::size_t ok = 0, failed = 0, timeout = 0, unreachable = 0, interrupted = 0;
     for (const auto& o : outcomes) {
-        by_status[exec_status_name(o.status)].push_back(o.node);
-        switch (o.status) {
-            case ExecStatus::ok: ++ok; break;
-            case ExecStatus::timeout: ++timeout; break;
-            case ExecStatus::unreachable: ++unreachable; break;
-            case ExecStatus::interrupted: ++interrupted; break;
-            default: ++failed; break;
-        }
+        std::string word = node_status_word(o.status, o.error_kind);
+        by_status[word].push_back(o.node);
+        // auth and host-key count as failed here, as they always did
+        if (word == "ok") ++ok;
+        else if (word == "timeout") ++timeout;
+        else if (word == "unreachable") ++unreachable;
+        else if (word == "interrupted") ++interrupted;
+        else ++failed;
     }
     std::string text = fmt::format("{} ok, {} failed, {} timeout, {} unreachable", ok, failed, timeout, unreachable);
     if (interrupted) text += fmt::format(", {} interrupted", interrupted);
     for (const auto& [status, nodes] : by_status) text += fmt::format("; {}: {}", status, fold_nodeset(nodes));
     return text;
-}
-
-int exit_code(const std::vector<NodeExecOutcome>& outcomes, bool max_rc) {
-    bool all_ok = true;
-    int largest = 0;
-    for (const auto& o : outcomes) {
-        if (o.status == ExecStatus::interrupted) return kExitInterrupted;
-        all_ok = all_ok && o.status == ExecStatus::ok;
-        // Like ssh itself, a node whose command never finished counts as 255.
-        largest = std::max(largest, o.exit_status && o.exit_signal.empty() ? *o.exit_status : 255);
-    }
-    if (max_rc) return largest;
-    return all_ok ? kExitOk : kExitPartial;
 }
 
 }  // namespace
@@ -180,7 +170,7 @@ void add_exec_commands(CLI::App& app, App& ctx) {
                 opts->request.on_output = [&](const std::string& node, int s, std::string_view data) {
                     prefixer.feed(node, s, data);
                 };
-                opts->request.on_done = [&](const NodeExecOutcome& o) { prefixer.finish(o); };
+                opts->request.on_done = [&](const NodeResult<ExecOutput>& o) { prefixer.finish(o); };
             }
             auto outcomes = exec_on_nodes(**ops, opts->request);
             if (!outcomes) return std::unexpected(outcomes.error());
@@ -191,11 +181,11 @@ void add_exec_commands(CLI::App& app, App& ctx) {
             } else if (opts->gather) {
                 print_gathered(*outcomes);
                 for (const auto& o : *outcomes)
-                    if (o.status != ExecStatus::ok) p.note(status_note(o));
+                    if (o.status != NodeStatus::ok) p.note(status_note(o));
             }
             std::vector<std::string> cut;
             for (const auto& o : *outcomes)
-                if (o.truncated) cut.push_back(o.node);
+                if (o.value.truncated) cut.push_back(o.node);
             if (!cut.empty())
                 p.note(fmt::format("output past {} per stream was dropped (exec.max_output) on {}",
                                    format_bytes((*ops)->settings.exec_max_output), fold_nodeset(cut)));
@@ -205,7 +195,7 @@ void add_exec_commands(CLI::App& app, App& ctx) {
                 return fail(ErrorKind::io, fmt::format("cannot write to stdout: {}", std::strerror(error)));
             }
             p.note(summary(*outcomes));
-            return exit_code(*outcomes, opts->max_rc);
+            return fanout_exit_code(*outcomes, {.max_rc = opts->max_rc});
         });
     });
 }

@@ -34,9 +34,9 @@ nlohmann::json process_json(const GpuProcess& p) {
             {"owner", p.owner}};
 }
 
-nlohmann::json status_json(const NodeGpuStatus& s) {
+nlohmann::json status_json(const NodeResult<GpuNode>& s) {
     nlohmann::json gpus = nlohmann::json::array();
-    for (const auto& g : s.gpus) {
+    for (const auto& g : s.value.gpus) {
         nlohmann::json procs = nlohmann::json::array();
         for (const auto& p : g.processes) procs.push_back(process_json(p));
         const GpuSample& x = g.sample;
@@ -56,23 +56,23 @@ nlohmann::json status_json(const NodeGpuStatus& s) {
                         {"processes", procs}});
     }
     return {{"node", s.node},
-            {"state", node_gpu_state_name(s.state)},
-            {"vendor", s.vendor},
-            {"error", s.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.error)},
+            {"state", node_gpu_state_name(s.value.state)},
+            {"vendor", s.value.vendor},
+            {"error", s.value.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.value.error)},
             {"gpus", gpus}};
 }
 
 // One row per GPU; a node without GPUs gets one row saying why.
 struct GpuRow {
-    const NodeGpuStatus* node;
+    const NodeResult<GpuNode>* node;
     const GpuView* gpu;  // null for a node-level row
 };
 
-std::vector<GpuRow> gpu_rows(const std::vector<NodeGpuStatus>& nodes) {
+std::vector<GpuRow> gpu_rows(const std::vector<NodeResult<GpuNode>>& nodes) {
     std::vector<GpuRow> rows;
     for (const auto& n : nodes) {
-        if (n.gpus.empty()) rows.push_back({&n, nullptr});
-        for (const auto& g : n.gpus) rows.push_back({&n, &g});
+        if (n.value.gpus.empty()) rows.push_back({&n, nullptr});
+        for (const auto& g : n.value.gpus) rows.push_back({&n, &g});
     }
     return rows;
 }
@@ -98,10 +98,10 @@ const std::vector<Column<GpuRow>>& status_columns() {
         {"UUID", true, gpu([](const GpuSample& s) { return s.uuid; })},
         {"NAME", false, [](const GpuRow& r) {
              if (r.gpu) return r.gpu->sample.name;
-             return fmt::format("({}{}{})", node_gpu_state_name(r.node->state), r.node->error.empty() ? "" : ": ",
-                                r.node->error);
+             return fmt::format("({}{}{})", node_gpu_state_name(r.node->value.state),
+                                r.node->value.error.empty() ? "" : ": ", r.node->value.error);
          },
-         [](const GpuRow& r) { return r.gpu ? Style::none : r.node->state == NodeGpuState::no_driver ? Style::dim : Style::bad; }},
+         [](const GpuRow& r) { return r.gpu ? Style::none : r.node->value.state == NodeGpuState::no_driver ? Style::dim : Style::bad; }},
         {"UTIL", false, gpu([](const GpuSample& s) { return opt_text(s.utilization_gpu, "%"); })},
         {"MEMORY", false, gpu(memory_text)},
         {"TEMP", false, gpu([](const GpuSample& s) { return opt_text(s.temperature_c, "C"); })},
@@ -114,7 +114,7 @@ const std::vector<Column<GpuRow>>& status_columns() {
 }
 
 struct ProcessRow {
-    const NodeGpuStatus* node;
+    const NodeResult<GpuNode>* node;
     const GpuView* gpu;
     const GpuProcess* process;
 };
@@ -137,12 +137,6 @@ const std::vector<Column<ProcessRow>>& ps_columns() {
         {"OWNER", false, [dash](const ProcessRow& r) { return dash(r.process->owner); }},
     };
     return columns;
-}
-
-std::size_t unreachable_count(const std::vector<NodeGpuStatus>& nodes) {
-    std::size_t n = 0;
-    for (const auto& s : nodes) n += s.state == NodeGpuState::unreachable || s.state == NodeGpuState::driver_error;
-    return n;
 }
 
 bool sleep_interruptibly(std::chrono::milliseconds d) {
@@ -189,7 +183,7 @@ void add_status(CLI::App& group, App& ctx) {
                     p.rows(gpu_rows(*nodes), status_columns());
                 }
                 std::fflush(stdout);
-                if (!every) return unreachable_count(*nodes) ? kExitPartial : kExitOk;
+                if (!every) return fanout_exit_code(*nodes);
                 if (!sleep_interruptibly(*every)) return kExitInterrupted;
             }
         });
@@ -208,7 +202,7 @@ void add_ps(CLI::App& group, App& ctx) {
             if (!nodes) return std::unexpected(nodes.error());
             std::vector<ProcessRow> rows;
             for (const auto& n : *nodes)
-                for (const auto& g : n.gpus)
+                for (const auto& g : n.value.gpus)
                     for (const auto& proc : g.processes) rows.push_back({&n, &g, &proc});
             const Printer& p = ctx.printer();
             if (p.format == Format::json) {
@@ -225,9 +219,9 @@ void add_ps(CLI::App& group, App& ctx) {
                 p.rows(rows, ps_columns());
             }
             for (const auto& n : *nodes)
-                if (n.state == NodeGpuState::unreachable || n.state == NodeGpuState::driver_error)
-                    p.note(fmt::format("{}: [{}] {}", n.node, node_gpu_state_name(n.state), n.error));
-            return unreachable_count(*nodes) ? kExitPartial : kExitOk;
+                if (n.value.state == NodeGpuState::unreachable || n.value.state == NodeGpuState::driver_error)
+                    p.note(fmt::format("{}: [{}] {}", n.node, node_gpu_state_name(n.value.state), n.value.error));
+            return fanout_exit_code(*nodes);
         });
     });
 }
@@ -267,7 +261,7 @@ void add_free(CLI::App& group, App& ctx) {
                 p.rows(rows, status_columns());
             }
             p.note(fmt::format("{} free GPU(s)", rows.size()));
-            return unreachable_count(*nodes) ? kExitPartial : kExitOk;
+            return fanout_exit_code(*nodes);
         });
     });
 }

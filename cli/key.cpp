@@ -1,4 +1,5 @@
 // `clusterctl key …`: the public key registry and authorized_keys on nodes.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -16,6 +17,9 @@ namespace cc::cli {
 
 namespace {
 
+using AccountResult = NodeResult<AccountEdit>;  // one per (node, account)
+using AuditResult = NodeResult<AccountAudit>;
+
 nlohmann::json or_null(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
 
 nlohmann::json placement_json(const KeyPlacement& p) {
@@ -31,16 +35,16 @@ nlohmann::json key_json(const KeyDetails& d) {
             {"created_at", k.created_at}, {"placements", placements}};
 }
 
-nlohmann::json outcome_json(const AccountOutcome& o) {
+nlohmann::json outcome_json(const AccountResult& o) {
     return {{"node", o.node},
-            {"remote_user", o.remote_user},
-            {"status", exec_status_name(o.status)},
-            {"changed", o.changed},
-            {"added", o.added},
-            {"removed", o.removed},
-            {"login_verified", o.login_verified ? nlohmann::json(*o.login_verified) : nlohmann::json(nullptr)},
+            {"remote_user", o.value.remote_user},
+            {"status", node_status_word(o.status, o.error_kind)},
+            {"changed", o.value.changed},
+            {"added", o.value.added},
+            {"removed", o.value.removed},
+            {"login_verified", o.value.login_verified ? nlohmann::json(*o.value.login_verified) : nlohmann::json(nullptr)},
             {"error", or_null(o.error)},
-            {"notes", o.notes},
+            {"notes", o.value.notes},
             {"duration_ms", o.duration.count()}};
 }
 
@@ -56,18 +60,18 @@ nlohmann::json found_list_json(const std::vector<FoundKey>& keys) {
     return out;
 }
 
-nlohmann::json audit_json(const AccountAudit& a) {
+nlohmann::json audit_json(const AuditResult& a) {
     return {{"node", a.node},
-            {"remote_user", a.remote_user},
-            {"status", exec_status_name(a.status)},
+            {"remote_user", a.value.remote_user},
+            {"status", node_status_word(a.status, a.error_kind)},
             {"error", or_null(a.error)},
-            {"drift", a.drift()},
-            {"login_account", a.login_account},
-            {"login_key", or_null(a.protected_login_key)},
-            {"unknown", found_list_json(a.unknown)},
-            {"missing", a.missing},
-            {"unexpected", found_list_json(a.unexpected)},
-            {"outside", found_list_json(a.outside)},
+            {"drift", a.value.drift()},
+            {"login_account", a.value.login_account},
+            {"login_key", or_null(a.value.protected_login_key)},
+            {"unknown", found_list_json(a.value.unknown)},
+            {"missing", a.value.missing},
+            {"unexpected", found_list_json(a.value.unexpected)},
+            {"outside", found_list_json(a.value.outside)},
             {"duration_ms", a.duration.count()}};
 }
 
@@ -77,74 +81,66 @@ std::string describe_found(const FoundKey& k) {
                        k.login_key ? " (clusterctl's login key)" : "");
 }
 
-Style status_style(ExecStatus s) { return s == ExecStatus::ok ? Style::good : Style::bad; }
+Style status_style(NodeStatus s) { return s == NodeStatus::ok ? Style::good : Style::bad; }
 
-const std::vector<Column<AccountOutcome>>& outcome_columns() {
-    static const std::vector<Column<AccountOutcome>> columns = {
-        {"NODE", false, [](const AccountOutcome& o) { return o.node; }},
-        {"USER", false, [](const AccountOutcome& o) { return o.remote_user; }},
-        {"STATUS", false, [](const AccountOutcome& o) { return std::string(exec_status_name(o.status)); },
-         [](const AccountOutcome& o) { return status_style(o.status); }},
+const std::vector<Column<AccountResult>>& outcome_columns() {
+    static const std::vector<Column<AccountResult>> columns = {
+        {"NODE", false, [](const AccountResult& o) { return o.node; }},
+        {"USER", false, [](const AccountResult& o) { return o.value.remote_user; }},
+        {"STATUS", false, [](const AccountResult& o) { return std::string(node_status_word(o.status, o.error_kind)); },
+         [](const AccountResult& o) { return status_style(o.status); }},
         {"CHANGE", false,
-         [](const AccountOutcome& o) {
-             if (o.status != ExecStatus::ok) return o.error;
+         [](const AccountResult& o) {
+             if (o.status != NodeStatus::ok) return o.error;
              std::string text;
-             for (const auto& a : o.added) text += (text.empty() ? "+" : " +") + a;
-             for (const auto& r : o.removed) text += (text.empty() ? "-" : " -") + r;
-             if (o.login_verified) text += *o.login_verified ? " (login verified)" : " (login failed)";
-             return text.empty() ? std::string(o.changed ? "rewritten" : "unchanged") : text;
+             for (const auto& a : o.value.added) text += (text.empty() ? "+" : " +") + a;
+             for (const auto& r : o.value.removed) text += (text.empty() ? "-" : " -") + r;
+             if (o.value.login_verified) text += *o.value.login_verified ? " (login verified)" : " (login failed)";
+             return text.empty() ? std::string(o.value.changed ? "rewritten" : "unchanged") : text;
          }},
-        {"TIME", true, [](const AccountOutcome& o) { return fmt::format("{}ms", o.duration.count()); }},
+        {"TIME", true, [](const AccountResult& o) { return fmt::format("{}ms", o.duration.count()); }},
     };
     return columns;
 }
 
-const std::vector<Column<AccountAudit>>& audit_columns() {
-    static const std::vector<Column<AccountAudit>> columns = {
-        {"NODE", false, [](const AccountAudit& a) { return a.node; }},
-        {"USER", false, [](const AccountAudit& a) { return a.remote_user; }},
+const std::vector<Column<AuditResult>>& audit_columns() {
+    static const std::vector<Column<AuditResult>> columns = {
+        {"NODE", false, [](const AuditResult& a) { return a.node; }},
+        {"USER", false, [](const AuditResult& a) { return a.value.remote_user; }},
         {"STATUS", false,
-         [](const AccountAudit& a) {
-             return a.status != ExecStatus::ok ? std::string(exec_status_name(a.status))
-                                               : std::string(a.drift() ? "drift" : "in-sync");
+         [](const AuditResult& a) {
+             return a.status != NodeStatus::ok ? std::string(node_status_word(a.status, a.error_kind))
+                                               : std::string(a.value.drift() ? "drift" : "in-sync");
          },
-         [](const AccountAudit& a) { return a.status == ExecStatus::ok && !a.drift() ? Style::good : Style::bad; }},
-        {"UNKNOWN", false, [](const AccountAudit& a) { return std::to_string(a.unknown.size()); }},
-        {"MISSING", false, [](const AccountAudit& a) { return a.missing.empty() ? "0" : join(a.missing, ","); }},
-        {"UNEXPECTED", false, [](const AccountAudit& a) { return std::to_string(a.unexpected.size()); }},
-        {"OUTSIDE", true, [](const AccountAudit& a) { return std::to_string(a.outside.size()); }},
-        {"ERROR", false, [](const AccountAudit& a) { return a.error.empty() ? "-" : a.error; }},
+         [](const AuditResult& a) { return a.status == NodeStatus::ok && !a.value.drift() ? Style::good : Style::bad; }},
+        {"UNKNOWN", false, [](const AuditResult& a) { return std::to_string(a.value.unknown.size()); }},
+        {"MISSING", false, [](const AuditResult& a) { return a.value.missing.empty() ? "0" : join(a.value.missing, ","); }},
+        {"UNEXPECTED", false, [](const AuditResult& a) { return std::to_string(a.value.unexpected.size()); }},
+        {"OUTSIDE", true, [](const AuditResult& a) { return std::to_string(a.value.outside.size()); }},
+        {"ERROR", false, [](const AuditResult& a) { return a.error.empty() ? "-" : a.error; }},
     };
     return columns;
 }
 
 // The lines behind the counts: which keys, where.
-void print_audit_details(const Printer& p, const std::vector<AccountAudit>& audits) {
+void print_audit_details(const Printer& p, const std::vector<AuditResult>& audits) {
     for (const auto& a : audits) {
-        for (const auto& k : a.unknown)
-            p.line(fmt::format("{} {}: unknown key {}: {}", a.node, a.remote_user,
+        for (const auto& k : a.value.unknown)
+            p.line(fmt::format("{} {}: unknown key {}: {}", a.node, a.value.remote_user,
                                k.in_block ? "in the managed block" : "outside the block", describe_found(k)));
-        for (const auto& k : a.unexpected)
-            p.line(fmt::format("{} {}: not recorded here (or other options): {}", a.node, a.remote_user,
+        for (const auto& k : a.value.unexpected)
+            p.line(fmt::format("{} {}: not recorded here (or other options): {}", a.node, a.value.remote_user,
                                describe_found(k)));
-        for (const auto& m : a.missing) p.line(fmt::format("{} {}: missing: key \"{}\"", a.node, a.remote_user, m));
+        for (const auto& m : a.value.missing) p.line(fmt::format("{} {}: missing: key \"{}\"", a.node, a.value.remote_user, m));
     }
 }
 
-int outcomes_exit(const std::vector<AccountOutcome>& outcomes) {
-    for (const auto& o : outcomes)
-        if (o.status == ExecStatus::interrupted) return kExitInterrupted;
-    for (const auto& o : outcomes)
-        if (o.status != ExecStatus::ok) return kExitPartial;
-    return kExitOk;
-}
-
-std::string outcomes_summary(const std::vector<AccountOutcome>& outcomes) {
+std::string outcomes_summary(const std::vector<AccountResult>& outcomes) {
     std::size_t changed = 0, failed = 0;
     std::vector<std::string> failed_nodes;
     for (const auto& o : outcomes) {
-        changed += o.status == ExecStatus::ok && o.changed;
-        if (o.status != ExecStatus::ok) {
+        changed += o.status == NodeStatus::ok && o.value.changed;
+        if (o.status != NodeStatus::ok) {
             ++failed;
             failed_nodes.push_back(o.node);
         }
@@ -155,15 +151,15 @@ std::string outcomes_summary(const std::vector<AccountOutcome>& outcomes) {
     return text;
 }
 
-void print_outcomes(const Printer& p, const std::vector<AccountOutcome>& outcomes) {
+void print_outcomes(const Printer& p, const std::vector<AccountResult>& outcomes) {
     p.rows(outcomes, outcome_columns());
     for (const auto& o : outcomes)
-        for (const auto& n : o.notes) p.note(fmt::format("{} {}: {}", o.node, o.remote_user, n));
+        for (const auto& n : o.value.notes) p.note(fmt::format("{} {}: {}", o.node, o.value.remote_user, n));
     p.note(outcomes_summary(outcomes));
 }
 
 // Every per-node key command ends the same way.
-Result<int> report_outcomes(App& ctx, const Result<std::vector<AccountOutcome>>& outcomes) {
+Result<int> report_outcomes(App& ctx, const Result<std::vector<AccountResult>>& outcomes) {
     if (!outcomes) return std::unexpected(outcomes.error());
     const Printer& p = ctx.printer();
     if (p.format == Format::json) {
@@ -173,7 +169,7 @@ Result<int> report_outcomes(App& ctx, const Result<std::vector<AccountOutcome>>&
     } else {
         print_outcomes(p, *outcomes);
     }
-    return outcomes_exit(*outcomes);
+    return fanout_exit_code(*outcomes);
 }
 
 Result<std::string> read_public_key_input(const std::string& source) {
@@ -336,8 +332,7 @@ void add_rm(CLI::App& group, App& ctx) {
                        : fmt::format("key {} kept in the inventory: some nodes still have it (run key rm again)",
                                      *name));
         }
-        int code = outcomes_exit(removed->outcomes);
-        return code == kExitOk && !removed->removed_from_inventory ? kExitPartial : code;
+        return fanout_exit_code(removed->outcomes, {.found_trouble = !removed->removed_from_inventory});
     }));
 }
 
@@ -397,8 +392,8 @@ void add_audit(CLI::App& group, App& ctx) {
         if (!audits) return std::unexpected(audits.error());
         std::size_t drift = 0, failed = 0;
         for (const auto& a : *audits) {
-            failed += a.status != ExecStatus::ok;
-            drift += a.status == ExecStatus::ok && a.drift();
+            failed += a.status != NodeStatus::ok;
+            drift += a.status == NodeStatus::ok && a.value.drift();
         }
         if (p.format == Format::json) {
             nlohmann::json out = nlohmann::json::array();
@@ -410,25 +405,23 @@ void add_audit(CLI::App& group, App& ctx) {
         }
         p.note(fmt::format("{} account(s): {} in sync, {} drifted, {} failed", audits->size(),
                            audits->size() - drift - failed, drift, failed));
-        for (const auto& a : *audits)
-            if (a.status == ExecStatus::interrupted) return kExitInterrupted;
-        return drift || failed ? kExitPartial : kExitOk;
+        return fanout_exit_code(*audits, {.found_trouble = drift > 0});
     }));
 }
 
 // sync --exclusive: show what goes, then ask (a terminal) or require --yes.
-Confirmation confirm_removals(const Printer& p, const std::vector<AccountAudit>& plan, bool yes) {
+Confirmation confirm_removals(const Printer& p, const std::vector<AuditResult>& plan, bool yes) {
     ConfirmRequest request;
     request.yes = yes;
     for (const auto& a : plan)
-        for (const auto& k : a.removable)
+        for (const auto& k : a.value.removable)
             request.plan.push_back(fmt::format("{} {}: will remove (outside the managed block): {}", a.node,
-                                               a.remote_user, describe_found(k)));
+                                               a.value.remote_user, describe_found(k)));
     request.question = fmt::format("Remove these {} key(s)?", request.plan.size());
     for (const auto& a : plan)
-        if (!a.protected_login_key.empty())
-            p.note(fmt::format("{} {}: keeping {} (clusterctl logs in with it)", a.node, a.remote_user,
-                               a.protected_login_key));
+        if (!a.value.protected_login_key.empty())
+            p.note(fmt::format("{} {}: keeping {} (clusterctl logs in with it)", a.node, a.value.remote_user,
+                               a.value.protected_login_key));
     return confirm(p, request);
 }
 
@@ -444,7 +437,7 @@ void add_sync(CLI::App& group, App& ctx) {
     cmd->add_flag("--dry-run", req->dry_run, "only show what differs (as key audit)");
     cmd->callback(body(ctx, [req, yes](OpsContext& ops, const Printer& p) -> Result<int> {
         Confirmation answer = Confirmation::proceed;
-        req->confirm_removals = [&](const std::vector<AccountAudit>& plan) {
+        req->confirm_removals = [&](const std::vector<AuditResult>& plan) {
             answer = confirm_removals(p, plan, *yes);
             return answer == Confirmation::proceed;
         };
@@ -463,11 +456,11 @@ void add_sync(CLI::App& group, App& ctx) {
             print_outcomes(p, synced->outcomes);
         }
         if (req->dry_run) {
-            for (const auto& a : synced->plan)
-                if (a.status != ExecStatus::ok || a.drift()) return kExitPartial;
-            return kExitOk;
+            bool drift = std::any_of(synced->plan.begin(), synced->plan.end(),
+                                     [](const AuditResult& a) { return a.value.drift(); });
+            return fanout_exit_code(synced->plan, {.found_trouble = drift});
         }
-        return outcomes_exit(synced->outcomes);
+        return fanout_exit_code(synced->outcomes);
     }));
 }
 

@@ -54,34 +54,34 @@ Style state_style(CheckState s) {
     return s == CheckState::ok ? Style::good : s == CheckState::failed ? Style::bad : Style::dim;
 }
 
-std::function<std::string(const NodeCheckReport&)> check_cell(const char* name) {
-    return [name](const NodeCheckReport& r) -> std::string {
-        for (const auto& c : r.checks)
+std::function<std::string(const NodeResult<NodeCheck>&)> check_cell(const char* name) {
+    return [name](const NodeResult<NodeCheck>& r) -> std::string {
+        for (const auto& c : r.value.checks)
             if (c.name == name) return check_state_name(c.state);
         return "-";
     };
 }
 
-std::function<Style(const NodeCheckReport&)> check_style(const char* name) {
-    return [name](const NodeCheckReport& r) {
-        for (const auto& c : r.checks)
+std::function<Style(const NodeResult<NodeCheck>&)> check_style(const char* name) {
+    return [name](const NodeResult<NodeCheck>& r) {
+        for (const auto& c : r.value.checks)
             if (c.name == name) return state_style(c.state);
         return Style::none;
     };
 }
 
-const std::vector<Column<NodeCheckReport>>& check_columns() {
-    static const std::vector<Column<NodeCheckReport>> columns = {
-        {"NODE", false, [](const NodeCheckReport& r) { return r.node; }},
-        {"STATUS", false, [](const NodeCheckReport& r) { return std::string(r.healthy ? "healthy" : "unhealthy"); },
-         [](const NodeCheckReport& r) { return r.healthy ? Style::good : Style::bad; }},
+const std::vector<Column<NodeResult<NodeCheck>>>& check_columns() {
+    static const std::vector<Column<NodeResult<NodeCheck>>> columns = {
+        {"NODE", false, [](const NodeResult<NodeCheck>& r) { return r.node; }},
+        {"STATUS", false, [](const NodeResult<NodeCheck>& r) { return std::string(r.status == NodeStatus::ok ? "healthy" : "unhealthy"); },
+         [](const NodeResult<NodeCheck>& r) { return r.status == NodeStatus::ok ? Style::good : Style::bad; }},
         {"SSH", false, check_cell("ssh"), check_style("ssh")},
         {"HOST_KEY", false, check_cell("host_key"), check_style("host_key")},
         {"RUNTIME", false, check_cell("runtime"), check_style("runtime")},
         {"GPU", false, check_cell("gpu"), check_style("gpu")},
         {"DISK", false, check_cell("disk"), check_style("disk")},
-        {"TIME", true, [](const NodeCheckReport& r) { return fmt::format("{}ms", r.duration.count()); }},
-        {"REASON", false, [](const NodeCheckReport& r) { return r.healthy ? std::string("-") : r.reason; }},
+        {"TIME", true, [](const NodeResult<NodeCheck>& r) { return fmt::format("{}ms", r.duration.count()); }},
+        {"REASON", false, [](const NodeResult<NodeCheck>& r) { return r.status == NodeStatus::ok ? std::string("-") : r.value.reason; }},
     };
     return columns;
 }
@@ -109,9 +109,6 @@ void print_node_details(const Printer& p, const Node& n) {
         kv(fmt::format("GPU {}:", g.index).c_str(), fmt::format("{} {} ({} MiB)", g.uuid, g.name, g.memory_total_mib));
     kv("Facts from:", f.gathered_at);
 }
-
-// Node-set commands end with exit 3 when any node failed, 0 otherwise.
-int partial_exit(std::size_t failed) { return failed ? kExitPartial : kExitOk; }
 
 void add_add(CLI::App& group, App& ctx) {
     auto req = std::make_shared<NodeAddRequest>();
@@ -245,24 +242,25 @@ void add_facts(CLI::App& group, App& ctx) {
             if (!outcomes) return std::unexpected(outcomes.error());
             const Printer& p = ctx.printer();
             std::size_t failed = 0;
-            for (const auto& o : *outcomes) failed += o.failure ? 1 : 0;
+            for (const auto& o : *outcomes) failed += o.status == NodeStatus::ok ? 0 : 1;
             if (p.format == Format::json) {
                 nlohmann::json out = nlohmann::json::array();
                 for (const auto& o : *outcomes) out.push_back(facts_outcome_json(o));
                 p.json(out);
             } else {
-                std::vector<Column<FactsOutcome>> columns = {
-                    {"NODE", false, [](const FactsOutcome& o) { return o.node; }},
-                    {"STATUS", false, [](const FactsOutcome& o) { return std::string(o.facts ? "ok" : "failed"); },
-                     [](const FactsOutcome& o) { return o.facts ? Style::good : Style::bad; }},
-                    {"DETAIL", false, [](const FactsOutcome& o) {
-                         if (!o.facts) return o.failure->message;
-                         return fmt::format("{}, {}, {} GPU(s)", o.facts->hostname, o.facts->os, o.facts->gpus.size());
+                using Gathered = NodeResult<Facts>;
+                std::vector<Column<Gathered>> columns = {
+                    {"NODE", false, [](const Gathered& o) { return o.node; }},
+                    {"STATUS", false, [](const Gathered& o) { return std::string(o.status == NodeStatus::ok ? "ok" : "failed"); },
+                     [](const Gathered& o) { return o.status == NodeStatus::ok ? Style::good : Style::bad; }},
+                    {"DETAIL", false, [](const Gathered& o) {
+                         if (o.status != NodeStatus::ok) return o.error;
+                         return fmt::format("{}, {}, {} GPU(s)", o.value.hostname, o.value.os, o.value.gpus.size());
                      }}};
                 p.rows(*outcomes, columns);
             }
             p.note(fmt::format("{} updated, {} failed", outcomes->size() - failed, failed));
-            return partial_exit(failed);
+            return fanout_exit_code(*outcomes);
         });
     });
 }
@@ -279,7 +277,7 @@ void add_check(CLI::App& group, App& ctx) {
             if (!reports) return std::unexpected(reports.error());
             const Printer& p = ctx.printer();
             std::size_t unhealthy = 0;
-            for (const auto& r : *reports) unhealthy += r.healthy ? 0 : 1;
+            for (const auto& r : *reports) unhealthy += r.status == NodeStatus::ok ? 0 : 1;
             if (p.format == Format::json) {
                 nlohmann::json out = nlohmann::json::array();
                 for (const auto& r : *reports) out.push_back(check_json(r));
@@ -288,7 +286,7 @@ void add_check(CLI::App& group, App& ctx) {
                 p.rows(*reports, check_columns());
             }
             p.note(fmt::format("{} healthy, {} unhealthy", reports->size() - unhealthy, unhealthy));
-            return partial_exit(unhealthy);
+            return fanout_exit_code(*reports);
         });
     });
 }

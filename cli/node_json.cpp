@@ -15,23 +15,24 @@ nlohmann::json node_json(const Node& node) {
             {"facts", node.facts ? nlohmann::json(*node.facts) : nlohmann::json(nullptr)}};
 }
 
-nlohmann::json check_json(const NodeCheckReport& r) {
+nlohmann::json check_json(const NodeResult<NodeCheck>& r) {
     nlohmann::json checks = nlohmann::json::object();
-    for (const auto& c : r.checks) checks[c.name] = {{"state", check_state_name(c.state)}, {"detail", c.detail}};
+    for (const auto& c : r.value.checks) checks[c.name] = {{"state", check_state_name(c.state)}, {"detail", c.detail}};
     return {{"node", r.node},
-            {"healthy", r.healthy},
+            {"healthy", r.status == NodeStatus::ok},
             {"error_kind", r.error_kind ? nlohmann::json(error_kind_name(*r.error_kind)) : nlohmann::json(nullptr)},
-            {"reason", r.reason},
+            {"reason", r.value.reason},
             {"duration_ms", r.duration.count()},
             {"checks", checks}};
 }
 
-nlohmann::json facts_outcome_json(const FactsOutcome& o) {
+nlohmann::json facts_outcome_json(const NodeResult<Facts>& o) {
+    bool ok = o.status == NodeStatus::ok;
     return {{"node", o.node},
-            {"ok", o.facts.has_value()},
-            {"error_kind", o.failure ? nlohmann::json(error_kind_name(o.failure->kind)) : nlohmann::json(nullptr)},
-            {"error", o.failure ? nlohmann::json(o.failure->message) : nlohmann::json(nullptr)},
-            {"facts", o.facts ? nlohmann::json(*o.facts) : nlohmann::json(nullptr)}};
+            {"ok", ok},
+            {"error_kind", o.error_kind ? nlohmann::json(error_kind_name(*o.error_kind)) : nlohmann::json(nullptr)},
+            {"error", ok ? nlohmann::json(nullptr) : nlohmann::json(o.error)},
+            {"facts", ok ? nlohmann::json(o.value) : nlohmann::json(nullptr)}};
 }
 
 }  // namespace cc::cli

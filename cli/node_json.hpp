@@ -7,7 +7,7 @@
 namespace cc::cli {
 
 nlohmann::json node_json(const Node& node);
-nlohmann::json check_json(const NodeCheckReport& report);
-nlohmann::json facts_outcome_json(const FactsOutcome& outcome);
+nlohmann::json check_json(const NodeResult<NodeCheck>& report);
+nlohmann::json facts_outcome_json(const NodeResult<Facts>& outcome);
 
 }  // namespace cc::cli

@@ -6,5 +6,7 @@ namespace cc {
 
 void request_interrupt() noexcept;  // async-signal-safe
 bool interrupt_requested() noexcept;
+// Forgets a Ctrl-C: only for tests, which simulate one and then go on.
+void clear_interrupt() noexcept;
 
 }  // namespace cc

@@ -28,4 +28,21 @@ struct NodeResult {
     T value{};  // what the work produced (for a failed command too: its exit status)
 };
 
+// The one map from why a node's work stopped to how it counts.
+NodeStatus node_status_for(ErrorKind kind);
+
+// The word tables and `-o json` show for a node (man/clusterctl.1, exec and
+// key JSON): the status, except that a node stopped by an error says which:
+// `auth`, `host-key` (could not log in) or `error` (anything but a non-zero
+// exit). One word set for every command, without growing the status set.
+const char* node_status_word(NodeStatus status, const std::optional<ErrorKind>& kind);
+
+// Fills a result from the error that stopped the work; the message names the node.
+void record_failure(std::string_view node, NodeStatus& status, std::optional<ErrorKind>& kind, std::string& message,
+                    const Error& error);
+template <class T>
+void record_failure(NodeResult<T>& result, const Error& error) {
+    record_failure(result.node, result.status, result.error_kind, result.error, error);
+}
+
 }  // namespace cc

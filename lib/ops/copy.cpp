@@ -11,16 +11,13 @@
 
 #include <fmt/format.h>
 
-#include "core/interrupt.hpp"
 #include "core/shell_quote.hpp"
-#include "fanout/fanout.hpp"
 
 namespace cc {
 
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 struct PlannedFile {
     std::string local;
@@ -228,7 +225,7 @@ CopySpec parse_copy_spec(const std::string& text) {
     return {true, text.substr(0, colon), text.substr(colon + 1)};
 }
 
-Result<std::vector<NodeCopyOutcome>> copy_files(OpsContext& ctx, const CopyRequest& request) {
+Result<std::vector<NodeResult<CopyOutput>>> copy_files(OpsContext& ctx, const CopyRequest& request) {
     const CopySpec& src = request.source;
     const CopySpec& dst = request.destination;
     if (src.remote == dst.remote)
@@ -251,34 +248,19 @@ Result<std::vector<NodeCopyOutcome>> copy_files(OpsContext& ctx, const CopyReque
         if (!opened) return std::unexpected(opened.error());
         gather_dir.emplace(std::move(*opened));
     }
-    std::vector<NodeCopyOutcome> outcomes(nodes->size());
-    for_each_parallel(nodes->size(), ctx.settings.fanout, [&](std::size_t i) {
-        const Node& node = (*nodes)[i];
-        NodeCopyOutcome& out = outcomes[i];
-        out.node = node.name;
-        auto start = Clock::now();
-        auto record_error = [&](const Error& e) {
-            out.status = exec_status_for(e.kind);
-            out.error = e.message;
-        };
-        if (interrupt_requested()) record_error({ErrorKind::interrupted, "interrupted before start"});
-        auto connection = out.error.empty()
-                              ? connect_pinned(ctx, node)
-                              : Result<std::unique_ptr<Connection>>(std::unexpected(Error{ErrorKind::interrupted, out.error}));
-        if (!connection) {
-            record_error(connection.error());
-        } else if (plan) {
-            auto pushed = push_to(**connection, *plan, ctx, node.name);
-            if (pushed) std::tie(out.bytes, out.files) = *pushed, out.status = ExecStatus::ok;
-            else record_error(pushed.error());
+    NodeWork<CopyOutput> work = [&](Connection& connection, const Node& node, CopyOutput& out) -> Result<NodeStatus> {
+        if (plan) {
+            auto pushed = push_to(connection, *plan, ctx, node.name);
+            if (!pushed) return std::unexpected(pushed.error());
+            std::tie(out.bytes, out.files) = *pushed;
         } else {
-            auto pulled = pull_from(**connection, src.path, gather_dir->fd, dst.path, node.name, ctx, out.local_path);
-            if (pulled) out.bytes = *pulled, out.files = 1, out.status = ExecStatus::ok;
-            else record_error(pulled.error());
+            auto pulled = pull_from(connection, src.path, gather_dir->fd, dst.path, node.name, ctx, out.local_path);
+            if (!pulled) return std::unexpected(pulled.error());
+            out.bytes = *pulled, out.files = 1;
         }
-        out.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-    });
-    return outcomes;
+        return NodeStatus::ok;
+    };
+    return run_on_nodes(ctx, *nodes, work);
 }
 
 }  // namespace cc

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "ops/context.hpp"
-#include "ops/exec.hpp"
 
 namespace cc {
 
@@ -25,16 +24,13 @@ struct CopyRequest {
     CopySpec destination;
 };
 
-struct NodeCopyOutcome {
-    std::string node;
-    ExecStatus status = ExecStatus::error;
+// What landed on (or from) one node.
+struct CopyOutput {
     std::uint64_t bytes = 0;
     std::size_t files = 0;
-    std::string error;
     std::string local_path;  // pull: where the node's file landed
-    std::chrono::milliseconds duration{0};
 };
 
-Result<std::vector<NodeCopyOutcome>> copy_files(OpsContext& ctx, const CopyRequest& request);
+Result<std::vector<NodeResult<CopyOutput>>> copy_files(OpsContext& ctx, const CopyRequest& request);
 
 }  // namespace cc

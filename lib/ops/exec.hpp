@@ -12,6 +12,16 @@
 
 namespace cc {
 
+// What the command left on one node (NodeResult::status is ok for exit 0,
+// failed for another exit or a signal; the error says why it did not finish).
+struct ExecOutput {
+    std::optional<int> exit_status;  // set when the command ran to its end
+    std::string exit_signal;
+    std::string out;                 // gathered output (not when streamed), at most
+    std::string err;                 // settings.exec_max_output bytes each
+    bool truncated = false;          // output past that cap was read and dropped
+};
+
 struct ExecRequest {
     std::string nodeset;
     std::vector<std::string> argv;     // quoted for the remote shell by shell_join
@@ -19,24 +29,7 @@ struct ExecRequest {
     // When set, output is streamed here (from worker threads) instead of gathered.
     std::function<void(const std::string& node, int stream, std::string_view data)> on_output;
     // Called from the worker thread as soon as a node is done.
-    std::function<void(const struct NodeExecOutcome& outcome)> on_done;
-};
-
-enum class ExecStatus { ok, failed, timeout, unreachable, auth, host_key, error, interrupted };
-const char* exec_status_name(ExecStatus status);
-// How a failure to reach or finish on a node is reported.
-ExecStatus exec_status_for(ErrorKind kind);
-
-struct NodeExecOutcome {
-    std::string node;
-    ExecStatus status = ExecStatus::error;
-    std::optional<int> exit_status;  // set when the command ran to its end
-    std::string exit_signal;
-    std::string error;               // why it did not run or finish
-    std::string out;                 // gathered output (not when streamed), at most
-    std::string err;                 // settings.exec_max_output bytes each
-    bool truncated = false;          // output past that cap was read and dropped
-    std::chrono::milliseconds duration{0};
+    OnNodeDone<ExecOutput> on_done;
 };
 
 // The remote command line for a request (the one place argv becomes a shell line).
@@ -47,6 +40,6 @@ Result<std::string> exec_command_line(const ExecRequest& request);
 constexpr std::size_t kLongRemoteLine = 16 * 1024;
 std::string with_remote_deadline(const std::string& line, std::chrono::milliseconds deadline);
 
-Result<std::vector<NodeExecOutcome>> exec_on_nodes(OpsContext& ctx, const ExecRequest& request);
+Result<std::vector<NodeResult<ExecOutput>>> exec_on_nodes(OpsContext& ctx, const ExecRequest& request);
 
 }  // namespace cc

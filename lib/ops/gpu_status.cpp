@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "fanout/fanout.hpp"
 
 namespace cc {
 
@@ -75,11 +74,11 @@ std::vector<GpuView> join_gpu_report(const NodeGpuReport& report, const std::vec
     return views;
 }
 
-std::vector<std::pair<const NodeGpuStatus*, const GpuView*>> free_gpus(const std::vector<NodeGpuStatus>& nodes,
-                                                                       std::uint64_t min_free_mib) {
-    std::vector<std::pair<const NodeGpuStatus*, const GpuView*>> out;
+std::vector<std::pair<const NodeResult<GpuNode>*, const GpuView*>> free_gpus(
+    const std::vector<NodeResult<GpuNode>>& nodes, std::uint64_t min_free_mib) {
+    std::vector<std::pair<const NodeResult<GpuNode>*, const GpuView*>> out;
     for (const auto& n : nodes)
-        for (const auto& g : n.gpus) {
+        for (const auto& g : n.value.gpus) {
             std::uint64_t total = g.sample.memory_total_mib.value_or(0);
             std::uint64_t free_mib = total - std::min(total, g.sample.memory_used_mib.value_or(0));
             if (g.processes.empty() && free_mib >= min_free_mib) out.emplace_back(&n, &g);
@@ -87,38 +86,31 @@ std::vector<std::pair<const NodeGpuStatus*, const GpuView*>> free_gpus(const std
     return out;
 }
 
-Result<std::vector<NodeGpuStatus>> gpu_status(OpsContext& ctx, const std::string& nodeset) {
+Result<std::vector<NodeResult<GpuNode>>> gpu_status(OpsContext& ctx, const std::string& nodeset) {
     auto nodes = resolve_nodes(ctx, nodeset);
     if (!nodes) return std::unexpected(nodes.error());
     auto instances = ctx.inventory.list_instances();
     if (!instances) return std::unexpected(instances.error());
-    std::vector<NodeGpuStatus> out(nodes->size());
-    for_each_parallel(nodes->size(), ctx.settings.fanout, [&](std::size_t i) {
-        const Node& node = (*nodes)[i];
-        NodeGpuStatus& status = out[i];
-        status.node = node.name;
-        auto fail_with = [&](const Error& e) {
-            status.state = NodeGpuState::unreachable;
-            status.reach = exec_status_for(e.kind);
-            status.error = e.message;
-        };
-        auto connection = connect_pinned(ctx, node);
-        if (!connection) return fail_with(connection.error());
-        auto ran = (*connection)->exec(node_gpu_script(), ctx.settings.command_timeout);
-        if (!ran) return fail_with(ran.error());
+    NodeWork<GpuNode> ask = [&](Connection& connection, const Node& node, GpuNode& status) -> Result<NodeStatus> {
+        auto ran = connection.exec(node_gpu_script(), ctx.settings.command_timeout);
+        if (!ran) return std::unexpected(ran.error());
         auto report = parse_node_gpu_output(ran->out);
-        if (!report) return fail_with({ErrorKind::remote, fmt::format("node \"{}\": {}", node.name, report.error().message)});
+        if (!report) return fail(ErrorKind::remote, fmt::format("node \"{}\": {}", node.name, report.error().message));
         status.vendor = report->vendor;
         std::vector<InstanceRecord> mine;
         for (const auto& inst : *instances)
             if (inst.node == node.name) mine.push_back(inst);
         status.gpus = join_gpu_report(*report, mine);
+        status.error = report->error;
         if (report->vendor == "none") status.state = NodeGpuState::no_driver;
         else if (!report->error.empty() && status.gpus.empty()) status.state = NodeGpuState::driver_error;
         else if (status.gpus.empty()) status.state = NodeGpuState::no_gpu;
         else status.state = NodeGpuState::ok;
-        status.error = report->error;
-    });
+        return status.state == NodeGpuState::driver_error ? NodeStatus::failed : NodeStatus::ok;
+    };
+    auto out = run_on_nodes(ctx, *nodes, ask);
+    for (auto& n : out)
+        if (n.error_kind) n.value.error = n.error;  // the node could not be asked: state stays unreachable
     return out;
 }
 

@@ -7,7 +7,6 @@
 
 #include "gpu/node_gpu.hpp"
 #include "ops/context.hpp"
-#include "ops/exec.hpp"
 
 namespace cc {
 
@@ -32,20 +31,21 @@ struct GpuView {
 enum class NodeGpuState { ok, no_gpu, no_driver, driver_error, unreachable };
 const char* node_gpu_state_name(NodeGpuState state);
 
-struct NodeGpuStatus {
-    std::string node;
+// One node's GPUs. Its NodeResult is ok unless the node could not be asked
+// (then `state` is unreachable and `error` the result's) or its driver failed
+// (driver-error: failed).
+struct GpuNode {
     NodeGpuState state = NodeGpuState::unreachable;
     std::string vendor;
     std::string error;
-    ExecStatus reach = ExecStatus::ok;  // how contacting the node went
     std::vector<GpuView> gpus;
 };
 
-Result<std::vector<NodeGpuStatus>> gpu_status(OpsContext& ctx, const std::string& nodeset);
+Result<std::vector<NodeResult<GpuNode>>> gpu_status(OpsContext& ctx, const std::string& nodeset);
 
 // GPUs with no process on them and at least `min_free_mib` of free memory.
-std::vector<std::pair<const NodeGpuStatus*, const GpuView*>> free_gpus(const std::vector<NodeGpuStatus>& nodes,
-                                                                       std::uint64_t min_free_mib);
+std::vector<std::pair<const NodeResult<GpuNode>*, const GpuView*>> free_gpus(
+    const std::vector<NodeResult<GpuNode>>& nodes, std::uint64_t min_free_mib);
 
 // The join, pure for unit tests: one node's raw report plus the inventory's instances.
 std::vector<GpuView> join_gpu_report(const NodeGpuReport& report, const std::vector<InstanceRecord>& instances);

@@ -1,18 +1,17 @@
 // Internal to the key use cases (key_*.cpp): which accounts to visit on which
 // node, and the per-node runner that visits them over one connection.
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "core/interrupt.hpp"
-#include "fanout/fanout.hpp"
 #include "keys/public_key.hpp"
 #include "keys/remote_authorized_keys.hpp"
 #include "ops/context.hpp"
-#include "ops/exec.hpp"
 
 namespace cc::keyops {
 
@@ -40,32 +39,45 @@ std::map<std::string, std::string> names_by_fingerprint(const std::vector<KeyRec
 Result<void> keep_login_key(const Connection& connection, bool guard, const RemoteAuthorizedKeys& before,
                             const KeysEdit& edit);
 
-// Visits each node's accounts over one connection, nodes in parallel. R is
-// AccountOutcome or AccountAudit: work fills everything but the identity,
-// status on success and duration.
+// Visits each node's accounts over one connection, nodes in parallel through
+// the engine: one result per (node, account), in node then account order. R
+// is AccountEdit or AccountAudit: work fills everything but remote_user. A
+// node that could not be reached (or was interrupted) fails each of its accounts
+// the same way.
 template <class R>
-std::vector<R> for_each_account(OpsContext& ctx, const std::vector<Node>& nodes,
-                                const std::vector<std::vector<std::string>>& users,
-                                const std::function<Result<void>(Connection&, const Node&, const std::string&, R&)>& work) {
-    std::vector<std::size_t> first(nodes.size() + 1, 0);
-    for (std::size_t i = 0; i < nodes.size(); ++i) first[i + 1] = first[i] + users[i].size();
-    std::vector<R> results(first.back());
-    for_each_parallel(nodes.size(), ctx.settings.fanout, [&](std::size_t i) {
+std::vector<NodeResult<R>> for_each_account(
+    OpsContext& ctx, const std::vector<Node>& nodes, const std::vector<std::vector<std::string>>& users,
+    const std::function<Result<void>(Connection&, const Node&, const std::string&, R&)>& work) {
+    using Accounts = std::vector<NodeResult<R>>;
+    NodeWork<Accounts> visit = [&](Connection& c, const Node& node, Accounts& accounts) -> Result<NodeStatus> {
         auto start = Clock::now();
-        auto connection = interrupt_requested()
-                              ? Result<std::unique_ptr<Connection>>(fail(ErrorKind::interrupted, "interrupted before start"))
-                              : connect_pinned(ctx, nodes[i]);
-        for (std::size_t j = 0; j < users[i].size(); ++j) {
-            R& r = results[first[i] + j];
-            r.node = nodes[i].name;
-            r.remote_user = users[i][j];
-            Result<void> done = connection ? work(**connection, nodes[i], users[i][j], r)
-                                           : Result<void>(std::unexpected(connection.error()));
-            r.status = done ? ExecStatus::ok : exec_status_for(done.error().kind);
-            if (!done) r.error = done.error().message;
+        for (const auto& user : users[static_cast<std::size_t>(&node - nodes.data())]) {
+            NodeResult<R>& r = accounts.emplace_back();
+            r.node = node.name;
+            r.value.remote_user = user;
+            if (auto done = work(c, node, user, r.value); done) r.status = NodeStatus::ok;
+            else record_failure(r, done.error());
             r.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
         }
-    });
+        return NodeStatus::ok;
+    };
+    auto per_node = run_on_nodes(ctx, nodes, visit);
+    std::vector<NodeResult<R>> results;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (!per_node[i].error_kind) {
+            std::move(per_node[i].value.begin(), per_node[i].value.end(), std::back_inserter(results));
+            continue;
+        }
+        for (const auto& user : users[i]) {
+            NodeResult<R>& r = results.emplace_back();
+            r.node = per_node[i].node;
+            r.status = per_node[i].status;
+            r.error_kind = per_node[i].error_kind;
+            r.error = per_node[i].error;
+            r.duration = per_node[i].duration;
+            r.value.remote_user = user;
+        }
+    }
     return results;
 }
 

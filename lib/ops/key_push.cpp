@@ -83,7 +83,7 @@ std::vector<std::string> copies_outside(const RemoteAuthorizedKeys& file, const 
 // Takes `key` out of `user`'s block. guard_login_key: refuse if that would
 // remove the key this connection logged in with from the login account (see keep_login_key).
 Result<void> revoke_in(Connection& c, const std::string& user, bool guard_login_key, const KeyRecord& key,
-                       AccountOutcome& out, std::chrono::milliseconds timeout) {
+                       AccountEdit& out, std::chrono::milliseconds timeout) {
     std::vector<std::string> removed;
     auto edited = edit_authorized_keys(
         c, user,
@@ -112,7 +112,7 @@ Result<std::vector<KeyRecord>> get_keys(OpsContext& ctx, const std::vector<std::
 }
 
 // Commits what succeeded; the outcomes are the report either way.
-Result<std::vector<AccountOutcome>> record(OpsContext& ctx, std::vector<AccountOutcome> outcomes,
+Result<std::vector<NodeResult<AccountEdit>>> record(OpsContext& ctx, std::vector<NodeResult<AccountEdit>> outcomes,
                                            const std::vector<KeyPlacement>& set,
                                            const std::vector<KeyPlacement>& removed) {
     if (auto r = ctx.inventory.record_placements(set, removed); !r) return std::unexpected(r.error());
@@ -121,7 +121,7 @@ Result<std::vector<AccountOutcome>> record(OpsContext& ctx, std::vector<AccountO
 
 }  // namespace
 
-Result<std::vector<AccountOutcome>> key_push(OpsContext& ctx, const KeyPushRequest& request) {
+Result<std::vector<NodeResult<AccountEdit>>> key_push(OpsContext& ctx, const KeyPushRequest& request) {
     if (request.keys.empty()) return fail(ErrorKind::invalid_input, "no key named (key push KEY… --to NODESET)");
     if (auto ok = validate_key_options(request.options); !ok) return std::unexpected(ok.error());
     if (!request.remote_user.empty())
@@ -138,8 +138,8 @@ Result<std::vector<AccountOutcome>> key_push(OpsContext& ctx, const KeyPushReque
     std::vector<std::vector<std::string>> users;
     for (const auto& n : *nodes) users.push_back({request.remote_user.empty() ? n.user : request.remote_user});
 
-    auto outcomes = for_each_account<AccountOutcome>(
-        ctx, *nodes, users, [&](Connection& c, const Node&, const std::string& user, AccountOutcome& out) -> Result<void> {
+    auto outcomes = for_each_account<AccountEdit>(
+        ctx, *nodes, users, [&](Connection& c, const Node&, const std::string& user, AccountEdit& out) -> Result<void> {
             std::vector<std::string> added;
             auto edited = edit_authorized_keys(
                 c, user, [&](const RemoteAuthorizedKeys& current) { return Result<KeysEdit>(plan_push(current, push, added)); },
@@ -152,12 +152,12 @@ Result<std::vector<AccountOutcome>> key_push(OpsContext& ctx, const KeyPushReque
     std::vector<KeyPlacement> set;
     const std::string now = utc_now_iso8601();
     for (const auto& o : outcomes)
-        if (o.status == ExecStatus::ok)
-            for (const auto& p : push) set.push_back({p.key.name, o.node, o.remote_user, request.options, now});
+        if (o.status == NodeStatus::ok)
+            for (const auto& p : push) set.push_back({p.key.name, o.node, o.value.remote_user, request.options, now});
     return record(ctx, std::move(outcomes), set, {});
 }
 
-Result<std::vector<AccountOutcome>> key_revoke(OpsContext& ctx, const KeyRevokeRequest& request) {
+Result<std::vector<NodeResult<AccountEdit>>> key_revoke(OpsContext& ctx, const KeyRevokeRequest& request) {
     auto key = ctx.inventory.get_key(request.key);
     if (!key) return std::unexpected(key.error());
     auto nodes = resolve_nodes(ctx, request.nodeset);
@@ -168,15 +168,15 @@ Result<std::vector<AccountOutcome>> key_revoke(OpsContext& ctx, const KeyRevokeR
         AccountList accounts;
         for (std::size_t i = 0; i < nodes->size(); ++i)
             for (const auto& u : (*users)[i]) accounts.emplace_back((*nodes)[i].name, u);
-        if (!request.confirm(accounts)) return std::vector<AccountOutcome>{};
+        if (!request.confirm(accounts)) return std::vector<NodeResult<AccountEdit>>{};
     }
-    auto outcomes = for_each_account<AccountOutcome>(
-        ctx, *nodes, *users, [&](Connection& c, const Node&, const std::string& user, AccountOutcome& out) {
+    auto outcomes = for_each_account<AccountEdit>(
+        ctx, *nodes, *users, [&](Connection& c, const Node&, const std::string& user, AccountEdit& out) {
             return revoke_in(c, user, true, *key, out, ctx.settings.command_timeout);
         });
     std::vector<KeyPlacement> removed;
     for (const auto& o : outcomes)
-        if (o.status == ExecStatus::ok) removed.push_back({key->name, o.node, o.remote_user, "", ""});
+        if (o.status == NodeStatus::ok) removed.push_back({key->name, o.node, o.value.remote_user, "", ""});
     return record(ctx, std::move(outcomes), {}, removed);
 }
 
@@ -197,17 +197,17 @@ Result<KeyRemoveResult> key_remove(OpsContext& ctx, const std::string& name, boo
             nodes.push_back(node);
             users.push_back(std::move(here));
         }
-        result.outcomes = for_each_account<AccountOutcome>(
-            ctx, nodes, users, [&](Connection& c, const Node&, const std::string& user, AccountOutcome& out) {
+        result.outcomes = for_each_account<AccountEdit>(
+            ctx, nodes, users, [&](Connection& c, const Node&, const std::string& user, AccountEdit& out) {
                 return revoke_in(c, user, true, details->key, out, ctx.settings.command_timeout);
             });
         bool all_ok = std::all_of(result.outcomes.begin(), result.outcomes.end(),
-                                  [](const AccountOutcome& o) { return o.status == ExecStatus::ok; });
+                                  [](const NodeResult<AccountEdit>& o) { return o.status == NodeStatus::ok; });
         if (!all_ok) {
             // Keep the key (and where it still is) so `key rm` can be run again.
             std::vector<KeyPlacement> removed;
             for (const auto& o : result.outcomes)
-                if (o.status == ExecStatus::ok) removed.push_back({name, o.node, o.remote_user, "", ""});
+                if (o.status == NodeStatus::ok) removed.push_back({name, o.node, o.value.remote_user, "", ""});
             if (auto r = ctx.inventory.record_placements({}, removed); !r) return std::unexpected(r.error());
             return result;
         }
@@ -240,7 +240,7 @@ std::string find_private_key(const std::vector<std::string>& candidates, const s
 // its own identity files).
 Result<bool> verify_login(OpsContext& ctx, const Node& node, const std::string& user,
                           const std::vector<std::string>& extra_identities, const KeyRecord& old_key,
-                          const KeyRecord& new_key, AccountOutcome& out) {
+                          const KeyRecord& new_key, AccountEdit& out) {
     Target target = target_for(ctx, node);
     if (new_key.type == "ssh-rsa") {
         out.notes.push_back(fmt::format("login with \"{}\" not verified: clusterctl's libssh2 1.10 cannot log in "
@@ -271,7 +271,7 @@ Result<bool> verify_login(OpsContext& ctx, const Node& node, const std::string& 
 
 }  // namespace
 
-Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateRequest& request) {
+Result<std::vector<NodeResult<AccountEdit>>> key_rotate(OpsContext& ctx, const KeyRotateRequest& request) {
     auto keys = get_keys(ctx, {request.old_key, request.new_key});
     if (!keys) return std::unexpected(keys.error());
     const KeyRecord& old_key = (*keys)[0];
@@ -300,8 +300,8 @@ Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateR
     // NEW gets the options OLD had (recorded, else as found in the block).
     std::mutex options_mutex;
     std::map<std::pair<std::string, std::string>, std::string> new_options;
-    auto outcomes = for_each_account<AccountOutcome>(
-        ctx, *nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) -> Result<void> {
+    auto outcomes = for_each_account<AccountEdit>(
+        ctx, *nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountEdit& out) -> Result<void> {
             const auto timeout = ctx.settings.command_timeout;
             bool old_in_block = false;
             std::vector<std::string> added;
@@ -345,8 +345,8 @@ Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateR
     const std::string now = utc_now_iso8601();
     for (const auto& o : outcomes) {
         // NEW is on the node as soon as the push step worked, even if OLD stayed.
-        if (!o.added.empty()) set.push_back({new_key.name, o.node, o.remote_user, new_options[{o.node, o.remote_user}], now});
-        if (o.status == ExecStatus::ok) removed.push_back({old_key.name, o.node, o.remote_user, "", ""});
+        if (!o.value.added.empty()) set.push_back({new_key.name, o.node, o.value.remote_user, new_options[{o.node, o.value.remote_user}], now});
+        if (o.status == NodeStatus::ok) removed.push_back({old_key.name, o.node, o.value.remote_user, "", ""});
     }
     return record(ctx, std::move(outcomes), set, removed);
 }

@@ -64,7 +64,7 @@ void audit_file(const RemoteAuthorizedKeys& file, const Wanted& wanted, const st
     }
 }
 
-Result<std::vector<AccountAudit>> audit(OpsContext& ctx, const std::vector<Node>& nodes,
+Result<std::vector<NodeResult<AccountAudit>>> audit(OpsContext& ctx, const std::vector<Node>& nodes,
                                         const std::vector<std::vector<std::string>>& users, const Wanted& wanted) {
     return for_each_account<AccountAudit>(
         ctx, nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountAudit& out) -> Result<void> {
@@ -108,7 +108,7 @@ Result<Scope> load_scope(OpsContext& ctx, const std::string& nodeset, const std:
 
 }  // namespace
 
-Result<std::vector<AccountAudit>> key_audit(OpsContext& ctx, const KeyAuditRequest& request) {
+Result<std::vector<NodeResult<AccountAudit>>> key_audit(OpsContext& ctx, const KeyAuditRequest& request) {
     auto scope = load_scope(ctx, request.nodeset, request.remote_user);
     if (!scope) return std::unexpected(scope.error());
     return audit(ctx, scope->nodes, scope->users, scope->wanted);
@@ -123,29 +123,29 @@ Result<KeySyncResult> key_sync(OpsContext& ctx, const KeySyncRequest& request) {
 
     KeySyncResult result;
     // Removing keys outside the block is shown first; only what was shown is removed.
-    std::map<std::pair<std::string, std::string>, const AccountAudit*> planned;
+    std::map<std::pair<std::string, std::string>, const NodeResult<AccountAudit>*> planned;
     if (request.exclusive || request.dry_run) {
         auto plan = audit(ctx, nodes, users, *wanted);
         if (!plan) return std::unexpected(plan.error());
         result.plan = std::move(*plan);
         if (request.dry_run) return result;
-        for (const auto& a : result.plan) planned[{a.node, a.remote_user}] = &a;
+        for (const auto& a : result.plan) planned[{a.node, a.value.remote_user}] = &a;
         if (request.confirm_removals && !request.confirm_removals(result.plan)) {
             result.confirmed = false;
             return result;
         }
     }
 
-    result.outcomes = for_each_account<AccountOutcome>(
-        ctx, nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountOutcome& out) -> Result<void> {
+    result.outcomes = for_each_account<AccountEdit>(
+        ctx, nodes, users, [&](Connection& c, const Node& node, const std::string& user, AccountEdit& out) -> Result<void> {
             KeysEdit edit;
             edit.managed_lines = recorded_lines(wanted->placements, wanted->keys, node.name, user);
             if (request.exclusive) {
-                const AccountAudit* seen = planned[{node.name, user}];
-                if (!seen || seen->status != ExecStatus::ok)
+                const NodeResult<AccountAudit>* seen = planned[{node.name, user}];
+                if (!seen || seen->status != NodeStatus::ok)
                     return fail(ErrorKind::remote, fmt::format("not synced: reading it failed first ({})",
                                                                seen ? seen->error : "not read"));
-                for (const auto& k : seen->removable) edit.drop_unmanaged.push_back(k.fingerprint);
+                for (const auto& k : seen->value.removable) edit.drop_unmanaged.push_back(k.fingerprint);
             }
             std::set<std::string> before, after;
             auto edited = edit_authorized_keys(

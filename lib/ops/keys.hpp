@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "ops/context.hpp"
-#include "ops/exec.hpp"
 
 namespace cc {
 
@@ -28,18 +27,16 @@ struct KeyDetails {
 Result<std::vector<KeyDetails>> key_list(OpsContext& ctx);
 Result<KeyDetails> key_show(OpsContext& ctx, const std::string& name);
 
-// What happened in one remote user's authorized_keys on one node.
-struct AccountOutcome {
-    std::string node;
+// What happened in one remote user's authorized_keys on one node: the value
+// of that account's NodeResult (one per (node, account); its status is ok or
+// why not).
+struct AccountEdit {
     std::string remote_user;
-    ExecStatus status = ExecStatus::error;  // ok, or why not
-    std::string error;
     bool changed = false;                   // the file was rewritten
     std::vector<std::string> added;         // key names
     std::vector<std::string> removed;       // key names, or fingerprints of unknown keys
     std::optional<bool> login_verified;     // rotate: a login with the new key worked
     std::vector<std::string> notes;         // e.g. a revoked key still present outside the block
-    std::chrono::milliseconds duration{0};
 };
 
 struct KeyPushRequest {
@@ -48,7 +45,7 @@ struct KeyPushRequest {
     std::string remote_user;        // "" = each node's login user
     std::string options;            // authorized_keys options for these lines
 };
-Result<std::vector<AccountOutcome>> key_push(OpsContext& ctx, const KeyPushRequest& request);
+Result<std::vector<NodeResult<AccountEdit>>> key_push(OpsContext& ctx, const KeyPushRequest& request);
 
 // (node, remote user) pairs a destructive key command is about to edit.
 using AccountList = std::vector<std::pair<std::string, std::string>>;
@@ -61,11 +58,11 @@ struct KeyRevokeRequest {
     // (and no outcomes).
     std::function<bool(const AccountList&)> confirm;
 };
-Result<std::vector<AccountOutcome>> key_revoke(OpsContext& ctx, const KeyRevokeRequest& request);
+Result<std::vector<NodeResult<AccountEdit>>> key_revoke(OpsContext& ctx, const KeyRevokeRequest& request);
 
 struct KeyRemoveResult {
     bool removed_from_inventory = false;  // false when some node could not be cleaned
-    std::vector<AccountOutcome> outcomes;
+    std::vector<NodeResult<AccountEdit>> outcomes;
 };
 // Revokes the key everywhere it was pushed (unless keep_on_nodes), then
 // forgets it; when a node fails the key stays registered so nothing is orphaned.
@@ -77,7 +74,7 @@ struct KeyRotateRequest {
     std::string nodeset;
     std::vector<std::string> identity_files;  // where to look for NEW's private key (besides ssh.identity_files)
 };
-Result<std::vector<AccountOutcome>> key_rotate(OpsContext& ctx, const KeyRotateRequest& request);
+Result<std::vector<NodeResult<AccountEdit>>> key_rotate(OpsContext& ctx, const KeyRotateRequest& request);
 
 // A key line found on a node.
 struct FoundKey {
@@ -90,11 +87,10 @@ struct FoundKey {
     bool login_key = false;  // the key clusterctl logged in with (known, though maybe not registered)
 };
 
+// What one account's file holds against what the inventory wants there (the
+// value of that account's NodeResult).
 struct AccountAudit {
-    std::string node;
     std::string remote_user;
-    ExecStatus status = ExecStatus::error;
-    std::string error;
     bool login_account = false;            // clusterctl logs in as this user
     std::vector<FoundKey> unknown;         // keys the inventory does not know (anywhere in the file),
                                            // except clusterctl's own login key outside the block
@@ -103,7 +99,6 @@ struct AccountAudit {
     std::vector<FoundKey> outside;         // every key line outside the block
     std::vector<FoundKey> removable;       // what sync --exclusive would remove outside the block
     std::string protected_login_key;       // fingerprint sync --exclusive never removes
-    std::chrono::milliseconds duration{0};
     bool drift() const { return !unknown.empty() || !missing.empty() || !unexpected.empty(); }
 };
 
@@ -111,7 +106,7 @@ struct KeyAuditRequest {
     std::string nodeset;
     std::string remote_user;  // "" = every managed account on those nodes, and the login user
 };
-Result<std::vector<AccountAudit>> key_audit(OpsContext& ctx, const KeyAuditRequest& request);
+Result<std::vector<NodeResult<AccountAudit>>> key_audit(OpsContext& ctx, const KeyAuditRequest& request);
 
 struct KeySyncRequest {
     std::string nodeset;
@@ -120,11 +115,11 @@ struct KeySyncRequest {
     bool dry_run = false;
     // exclusive: shown what would be removed outside the blocks; false stops
     // before anything is written.
-    std::function<bool(const std::vector<AccountAudit>&)> confirm_removals;
+    std::function<bool(const std::vector<NodeResult<AccountAudit>>&)> confirm_removals;
 };
 struct KeySyncResult {
-    std::vector<AccountAudit> plan;         // exclusive / dry run: what was found first
-    std::vector<AccountOutcome> outcomes;   // empty on a dry run or a refused confirmation
+    std::vector<NodeResult<AccountAudit>> plan;         // exclusive / dry run: what was found first
+    std::vector<NodeResult<AccountEdit>> outcomes;   // empty on a dry run or a refused confirmation
     bool confirmed = true;
 };
 Result<KeySyncResult> key_sync(OpsContext& ctx, const KeySyncRequest& request);

@@ -1,7 +1,6 @@
 #include <fmt/format.h>
 
 #include "core/units.hpp"
-#include "fanout/fanout.hpp"
 #include "ops/node_ops.hpp"
 
 namespace cc {
@@ -31,47 +30,21 @@ CheckItem judge_gpu(const Node& node, const Facts& facts) {
                 fmt::format("{} x {}, driver {}", facts.gpus.size(), facts.gpus.front().name, facts.gpu_driver));
 }
 
-void fail_unreachable(NodeCheckReport& report, const Error& error) {
+// What a node that could not be checked shows: the step that stopped it.
+void fill_unchecked(NodeCheck& report, const Error& error) {
     bool host_key = error.kind == ErrorKind::host_key;
     report.checks = {item("ssh", host_key ? CheckState::ok : CheckState::failed, host_key ? "connected" : error.message),
                      item("host_key", host_key ? CheckState::failed : CheckState::skipped,
                           host_key ? error.message : "not checked"),
                      item("runtime", CheckState::skipped, "not checked"), item("gpu", CheckState::skipped, "not checked"),
                      item("disk", CheckState::skipped, "not checked")};
-    report.error_kind = error.kind;
     report.reason = error.message;
 }
 
-NodeCheckReport check_one(OpsContext& ctx, const Node& node) {
-    NodeCheckReport report;
-    report.node = node.name;
-    auto start = Clock::now();
-    auto finish = [&] {
-        report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-        report.healthy = true;
-        for (const auto& c : report.checks)
-            if (c.state == CheckState::failed) {
-                report.healthy = false;
-                if (report.reason.empty()) report.reason = c.name + ": " + c.detail;
-            }
-        return report;
-    };
-    auto connection = connect_pinned(ctx, node);
-    if (!connection) {
-        fail_unreachable(report, connection.error());
-        return finish();
-    }
-    auto connected_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-    auto facts = gather_facts(**connection, node.name, true, ctx.settings.command_timeout);
-    if (!facts) {
-        fail_unreachable(report, facts.error());
-        return finish();
-    }
-    report.checks = {item("ssh", CheckState::ok, fmt::format("logged in as {} in {} ms", node.user, connected_ms)),
-                     item("host_key", CheckState::ok, node.host_key.fingerprint)};
-    for (auto& c : judge_facts(node, *facts, ctx.settings.min_disk_free)) report.checks.push_back(std::move(c));
-    return finish();
-}
+struct TimedConnection {
+    std::unique_ptr<Connection> connection;
+    std::chrono::milliseconds took;
+};
 
 }  // namespace
 
@@ -104,31 +77,49 @@ std::vector<CheckItem> judge_facts(const Node& node, const Facts& facts, std::ui
     return items;
 }
 
-Result<std::vector<NodeCheckReport>> node_check(OpsContext& ctx, const std::string& nodeset) {
+Result<std::vector<NodeResult<NodeCheck>>> node_check(OpsContext& ctx, const std::string& nodeset) {
     auto nodes = resolve_nodes(ctx, nodeset);
     if (!nodes) return std::unexpected(nodes.error());
-    std::vector<NodeCheckReport> reports(nodes->size());
-    for_each_parallel(nodes->size(), ctx.settings.fanout,
-                      [&](std::size_t i) { reports[i] = check_one(ctx, (*nodes)[i]); });
+    // The ssh check reports how long logging in took, so the connect is timed here.
+    auto connect = [&](const Node& node) -> Result<TimedConnection> {
+        auto start = Clock::now();
+        auto connection = connect_pinned(ctx, node);
+        if (!connection) return std::unexpected(connection.error());
+        return TimedConnection{std::move(*connection),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)};
+    };
+    auto check = [&](TimedConnection& timed, const Node& node, NodeCheck& report) -> Result<NodeStatus> {
+        auto facts = gather_facts(*timed.connection, node.name, true, ctx.settings.command_timeout);
+        if (!facts) return std::unexpected(facts.error());
+        report.checks = {item("ssh", CheckState::ok, fmt::format("logged in as {} in {} ms", node.user, timed.took.count())),
+                         item("host_key", CheckState::ok, node.host_key.fingerprint)};
+        for (auto& c : judge_facts(node, *facts, ctx.settings.min_disk_free)) report.checks.push_back(std::move(c));
+        for (const auto& c : report.checks)
+            if (c.state == CheckState::failed) {
+                report.reason = c.name + ": " + c.detail;
+                return NodeStatus::failed;
+            }
+        return NodeStatus::ok;
+    };
+    auto reports = run_per_node<NodeCheck>(*nodes, ctx.settings.fanout, connect, check);
+    for (auto& r : reports)
+        if (r.error_kind) fill_unchecked(r.value, {*r.error_kind, r.error});
     return reports;
 }
 
-Result<std::vector<FactsOutcome>> node_facts_refresh(OpsContext& ctx, const std::string& nodeset) {
+Result<std::vector<NodeResult<Facts>>> node_facts_refresh(OpsContext& ctx, const std::string& nodeset) {
     auto nodes = resolve_nodes(ctx, nodeset);
     if (!nodes) return std::unexpected(nodes.error());
-    std::vector<FactsOutcome> outcomes(nodes->size());
-    for_each_parallel(nodes->size(), ctx.settings.fanout, [&](std::size_t i) {
-        const Node& node = (*nodes)[i];
-        outcomes[i].node = node.name;
-        auto connection = connect_pinned(ctx, node);
-        auto facts = connection ? gather_facts(**connection, node.name, false, ctx.settings.command_timeout)
-                                : Result<Facts>(std::unexpected(connection.error()));
-        if (facts) outcomes[i].facts = std::move(*facts);
-        else outcomes[i].failure = NodeFailure{facts.error().kind, facts.error().message};
-    });
+    NodeWork<Facts> gather = [&](Connection& connection, const Node& node, Facts& facts) -> Result<NodeStatus> {
+        auto gathered = gather_facts(connection, node.name, false, ctx.settings.command_timeout);
+        if (!gathered) return std::unexpected(gathered.error());
+        facts = std::move(*gathered);
+        return NodeStatus::ok;
+    };
+    auto outcomes = run_on_nodes(ctx, *nodes, gather);
     std::vector<std::pair<std::string, Facts>> gathered;
     for (const auto& o : outcomes)
-        if (o.facts) gathered.emplace_back(o.node, *o.facts);
+        if (o.status == NodeStatus::ok) gathered.emplace_back(o.node, o.value);
     if (auto stored = ctx.inventory.update_facts(gathered); !stored) return std::unexpected(stored.error());
     return outcomes;
 }

@@ -51,19 +51,9 @@ Result<std::vector<Node>> node_list(OpsContext& ctx, const std::optional<std::st
 Result<Node> node_show(OpsContext& ctx, const std::string& name);
 Result<std::vector<std::string>> node_remove(OpsContext& ctx, const std::string& nodeset, bool force);
 
-// Per-node outcome of an operation that contacts many nodes.
-struct NodeFailure {
-    ErrorKind kind;
-    std::string message;
-};
-
-struct FactsOutcome {
-    std::string node;
-    std::optional<Facts> facts;          // set on success
-    std::optional<NodeFailure> failure;  // set on failure
-};
-// Gathers facts on every node in parallel and stores the successful ones in one transaction.
-Result<std::vector<FactsOutcome>> node_facts_refresh(OpsContext& ctx, const std::string& nodeset);
+// Gathers facts on every node in parallel and stores the successful ones in
+// one transaction (a result's value is meaningful when its status is ok).
+Result<std::vector<NodeResult<Facts>>> node_facts_refresh(OpsContext& ctx, const std::string& nodeset);
 
 enum class CheckState { ok, failed, skipped };
 const char* check_state_name(CheckState state);
@@ -74,15 +64,13 @@ struct CheckItem {
     std::string detail;
 };
 
-struct NodeCheckReport {
-    std::string node;
-    bool healthy = false;
+// One node's checks; its status is ok when it is healthy, failed when a check
+// failed, and error_kind says why it could not be checked at all.
+struct NodeCheck {
     std::vector<CheckItem> checks;
-    std::optional<ErrorKind> error_kind;  // why the node could not be checked at all
-    std::string reason;                   // first failing check's detail
-    std::chrono::milliseconds duration{0};
+    std::string reason;  // first failing check's detail, or why it could not be checked
 };
-Result<std::vector<NodeCheckReport>> node_check(OpsContext& ctx, const std::string& nodeset);
+Result<std::vector<NodeResult<NodeCheck>>> node_check(OpsContext& ctx, const std::string& nodeset);
 // The verdict on one node from its freshly gathered facts (pure: unit tested).
 std::vector<CheckItem> judge_facts(const Node& node, const Facts& facts, std::uint64_t min_disk_free);
 

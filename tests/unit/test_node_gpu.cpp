@@ -288,13 +288,13 @@ TEST_CASE("processes join the GPU whose uuid they name; an idle GPU has no holde
 
 TEST_CASE("free GPUs are those without processes and with at least the asked free memory") {
     NodeGpuReport r = parsed(nvidia_output());
-    NodeGpuStatus node;
+    NodeResult<GpuNode> node;
     node.node = "n1";
-    node.gpus = join_gpu_report(r, {});
-    std::vector<NodeGpuStatus> nodes{node};
+    node.value.gpus = join_gpu_report(r, {});
+    std::vector<NodeResult<GpuNode>> nodes{node};
     CHECK(free_gpus(nodes, 0).empty());
     r.processes.erase(r.processes.begin() + 2);  // GPU-bbbb is idle now: 81559 - 12 MiB free
-    nodes[0].gpus = join_gpu_report(r, {});
+    nodes[0].value.gpus = join_gpu_report(r, {});
     auto free = free_gpus(nodes, 81547);
     REQUIRE(free.size() == 1);
     CHECK(free[0].second->sample.uuid == "GPU-bbbb");
