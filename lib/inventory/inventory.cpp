@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "config/paths.hpp"
+#include "core/local_paths.hpp"
 #include "inventory/schema.hpp"
 
 namespace cc {

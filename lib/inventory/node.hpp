@@ -5,15 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "core/host_key_value.hpp"
 #include "facts/facts.hpp"
 
 namespace cc {
-
-struct HostKey {
-    std::string type;         // "ssh-ed25519", "ecdsa-sha2-nistp256", …
-    std::string base64;       // the key blob as in known_hosts
-    std::string fingerprint;  // "SHA256:…" as ssh-keygen -lf prints it
-};
 
 struct Node {
     std::string name;

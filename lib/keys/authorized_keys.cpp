@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <fmt/format.h>
 
-#include "ssh/host_key.hpp"
+#include "core/base64.hpp"
 
 namespace cc {
 namespace {

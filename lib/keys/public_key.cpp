@@ -6,7 +6,8 @@
 #include <fmt/format.h>
 #include <optional>
 
-#include "ssh/host_key.hpp"
+#include "core/base64.hpp"
+#include "core/sha256.hpp"
 
 namespace cc {
 namespace {

@@ -6,7 +6,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "core/interrupt.hpp"
 #include "core/shell_quote.hpp"
@@ -41,15 +40,6 @@ Result<void> validate_remote_user(std::string_view user) {
         return fail(ErrorKind::invalid_input,
                     fmt::format("invalid remote user \"{}\": a user name, not a uid (all digits)", user));
     return {};
-}
-
-std::string sha256_hex(std::string_view bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-    std::string hex;
-    for (unsigned i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-    return hex;
 }
 
 namespace {

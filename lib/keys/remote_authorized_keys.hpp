@@ -42,9 +42,6 @@ struct RemoteAuthorizedKeys {
 // would take "0" for a uid: root); refused otherwise before any command is built.
 Result<void> validate_remote_user(std::string_view user);
 
-// Lowercase hex SHA-256, as sha256sum prints it.
-std::string sha256_hex(std::string_view bytes);
-
 // The two remote scripts (exposed for unit tests; user input is quoted).
 std::string read_authorized_keys_script(const std::string& user);
 std::string replace_authorized_keys_script(const RemoteAuthorizedKeys& current, std::size_t new_size);

@@ -1,41 +1,8 @@
 #include "ssh/host_key.hpp"
 
-#include <openssl/evp.h>
-
 #include <fmt/format.h>
 
 namespace cc {
-
-std::string base64_encode(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-    if (text.size() % 4 != 0) return std::nullopt;
-    std::string out(3 * text.size() / 4 + 1, '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-    if (n < 0) return std::nullopt;
-    // EVP_DecodeBlock counts padding as zero bytes; drop them.
-    std::size_t padding = 0;
-    if (!text.empty() && text.back() == '=') ++padding;
-    if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
-    out.resize(static_cast<std::size_t>(n) - padding);
-    return out;
-}
-
-std::string sha256_fingerprint(std::string_view key_blob) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(key_blob.data(), key_blob.size(), digest, &length, EVP_sha256(), nullptr);
-    std::string b64 = base64_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
-    while (!b64.empty() && b64.back() == '=') b64.pop_back();
-    return "SHA256:" + b64;
-}
 
 HostKey host_key_from_blob(std::string type, std::string_view blob) {
     return {std::move(type), base64_encode(blob), sha256_fingerprint(blob)};

@@ -5,15 +5,13 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base64.hpp"
 #include "core/error.hpp"
-#include "inventory/node.hpp"
+#include "core/host_key_value.hpp"
+#include "core/sha256.hpp"
 
 namespace cc {
 
-std::string base64_encode(std::string_view bytes);
-std::optional<std::string> base64_decode(std::string_view text);
-// "SHA256:" + unpadded base64 of the SHA-256 of the key blob, as ssh-keygen -lf.
-std::string sha256_fingerprint(std::string_view key_blob);
 HostKey host_key_from_blob(std::string type, std::string_view blob);
 
 enum class KnownHostsMatch { not_found, match, mismatch, revoked };

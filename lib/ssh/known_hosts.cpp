@@ -14,7 +14,9 @@
 
 #include <fmt/format.h>
 
-#include "config/paths.hpp"
+#include "core/base64.hpp"
+#include "core/local_paths.hpp"
+#include "core/sha256.hpp"
 
 namespace cc {
 

@@ -5,7 +5,7 @@
 #include <sstream>
 #include <utility>
 
-#include "ssh/host_key.hpp"
+#include "core/base64.hpp"
 
 namespace cc {
 

@@ -10,7 +10,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "config/paths.hpp"
+#include "core/local_paths.hpp"
 #include "ssh/known_hosts.hpp"
 #include "ssh/private_key.hpp"
 #include "ssh/ssh_connection.hpp"
