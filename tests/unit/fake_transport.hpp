@@ -1,58 +1,178 @@
-// A scripted Transport: each host either fails to connect with a given
-// error or answers every command with a canned result.
+// A scripted Transport. Per host: a connect error or delay, and rules that
+// answer commands. A rule matches a command (by substring or predicate) and
+// answers its 1st call with its 1st reply, its 2nd with its 2nd, …, and every
+// later call with its last. A reply is a result, an error, or computed from
+// the call (a node whose state the commands change); its delay honours the
+// exec timeout and Ctrl-C the way the real transport does. Every connect and
+// every (host, command, stdin) is recorded.
 #pragma once
+#include <algorithm>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <thread>
 
+#include <fmt/format.h>
+
+#include "core/interrupt.hpp"
 #include "ssh/transport.hpp"
+
+struct FakeCall {
+    std::string host;
+    std::string command;
+    std::string input;
+};
+
+struct FakeReply {
+    cc::ExecResult result;
+    std::optional<cc::Error> error;        // answered instead of `result`
+    std::chrono::milliseconds delay{0};    // before answering; cut by the exec timeout and Ctrl-C
+    std::function<cc::ExecResult(const FakeCall&)> compute;  // when set, answers instead of `result`
+
+    FakeReply() = default;
+    FakeReply(cc::ExecResult r) : result(std::move(r)) {}  // NOLINT: a canned result is a reply
+};
+
+// A command that exits with `status`, printing `out` and `err`.
+inline FakeReply exits(int status, std::string out = "", std::string err = "") {
+    cc::ExecResult r;
+    r.exit_status = status;
+    r.out = std::move(out);
+    r.err = std::move(err);
+    return r;
+}
+inline FakeReply fails_with(cc::ErrorKind kind, std::string message) {
+    FakeReply reply;
+    reply.error = cc::Error{kind, std::move(message)};
+    return reply;
+}
+inline FakeReply after(std::chrono::milliseconds delay, FakeReply reply) {
+    reply.delay = delay;
+    return reply;
+}
+inline FakeReply computed(std::function<cc::ExecResult(const FakeCall&)> compute) {
+    FakeReply reply;
+    reply.compute = std::move(compute);
+    return reply;
+}
+
+struct FakeRule {
+    std::function<bool(const std::string& command)> matches;
+    std::vector<FakeReply> replies;
+    std::size_t calls = 0;
+};
 
 struct FakeHost {
     cc::HostKey key = cc::host_key_from_blob("ssh-ed25519", "fake-key");
     std::optional<cc::Error> connect_error;
-    cc::ExecResult answer;
-    std::optional<cc::Error> exec_error;
-    std::string login_key_fingerprint;  // what the connection reports it logged in with
+    std::chrono::milliseconds connect_delay{0};  // cut by the connect timeout and Ctrl-C
+    std::string login_key_fingerprint;           // what the connection reports it logged in with
+    // The last rule added that matches a command answers it, so a test can
+    // override what a fixture set up. A command no rule matches fails.
+    std::vector<FakeRule> rules;
+
+    FakeHost& on(std::function<bool(const std::string&)> matches, std::vector<FakeReply> replies) {
+        rules.push_back({std::move(matches), std::move(replies)});
+        return *this;
+    }
+    FakeHost& on(std::string substring, std::vector<FakeReply> replies) {
+        return on([substring](const std::string& c) { return c.find(substring) != std::string::npos; },
+                  std::move(replies));
+    }
+    FakeHost& always(FakeReply reply) {
+        return on([](const std::string&) { return true; }, {std::move(reply)});
+    }
 };
 
 class FakeTransport final : public cc::Transport {
 public:
-    std::map<std::string, FakeHost> hosts;
-    std::vector<std::string> commands;  // every command run, in order
-    std::vector<std::string> inputs;    // the stdin each of them got, parallel to `commands`
+    std::map<std::string, FakeHost> hosts;  // by Target::host
 
     cc::Result<std::unique_ptr<cc::Connection>> connect(const cc::Target& t, const cc::HostKeyCheck& check,
-                                                        const cc::ConnectOptions&) override {
+                                                        const cc::ConnectOptions& options) override {
+        {
+            std::lock_guard lock(mutex_);
+            connects_.push_back(t.host);
+        }
         auto it = hosts.find(t.host);
         if (it == hosts.end()) return cc::fail(cc::ErrorKind::unreachable, "no route to " + t.host);
+        if (auto waited = wait(it->second.connect_delay, options.connect_timeout, cc::describe(t) + ": connect");
+            !waited)
+            return std::unexpected(waited.error());
         if (it->second.connect_error) return std::unexpected(*it->second.connect_error);
         if (auto ok = cc::decide_host_key(t.node, cc::describe(t), it->second.key, check, {}); !ok)
             return std::unexpected(ok.error());
-        return std::unique_ptr<cc::Connection>(std::make_unique<Conn>(*this, it->second));
+        return std::unique_ptr<cc::Connection>(std::make_unique<Conn>(*this, it->first, it->second));
+    }
+
+    // A connection to `host` without the ops around it (tests of code that takes a Connection&).
+    std::unique_ptr<cc::Connection> open(const std::string& host) {
+        return std::make_unique<Conn>(*this, host, hosts[host]);
+    }
+
+    std::vector<FakeCall> calls() const {
+        std::lock_guard lock(mutex_);
+        return calls_;
+    }
+    std::vector<std::string> commands() const {
+        std::vector<std::string> out;
+        for (const auto& c : calls()) out.push_back(c.command);
+        return out;
+    }
+    std::vector<std::string> connects() const {  // every host a connect was tried to, in order
+        std::lock_guard lock(mutex_);
+        return connects_;
     }
 
 private:
+    // Sleeps `delay` unless `limit` or Ctrl-C comes first.
+    static cc::Result<void> wait(std::chrono::milliseconds delay, std::chrono::milliseconds limit,
+                                 const std::string& what) {
+        auto start = std::chrono::steady_clock::now();
+        for (;;) {
+            if (cc::interrupt_requested()) return cc::fail(cc::ErrorKind::interrupted, "interrupted");
+            auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+            if (spent >= delay) return {};
+            if (spent >= limit)
+                return cc::fail(cc::ErrorKind::timeout, fmt::format("{} timed out after {} ms", what, limit.count()));
+            std::this_thread::sleep_for(std::min({delay - spent, limit - spent, std::chrono::milliseconds(5)}));
+        }
+    }
+
     struct Conn final : cc::Connection {
         FakeTransport& owner;
+        std::string name;
         FakeHost& host;
-        Conn(FakeTransport& o, FakeHost& h) : owner(o), host(h) {}
+        Conn(FakeTransport& o, std::string n, FakeHost& h) : owner(o), name(std::move(n)), host(h) {}
         const cc::HostKey& host_key() const override { return host.key; }
         const std::string& login_key_fingerprint() const override { return host.login_key_fingerprint; }
         using cc::Connection::exec;
-        cc::Result<cc::ExecResult> exec(const std::string& command, std::string_view input, std::chrono::milliseconds,
-                                        const cc::OutputSink& sink) override {
+        cc::Result<cc::ExecResult> exec(const std::string& command, std::string_view input,
+                                        std::chrono::milliseconds timeout, const cc::OutputSink& sink) override {
+            FakeCall call{name, command, std::string(input)};
+            std::optional<FakeReply> reply;
             {
                 std::lock_guard lock(owner.mutex_);
-                owner.commands.push_back(command);
-                owner.inputs.emplace_back(input);
+                owner.calls_.push_back(call);
+                for (auto rule = host.rules.rbegin(); rule != host.rules.rend(); ++rule) {
+                    if (!rule->matches(command) || rule->replies.empty()) continue;
+                    reply = rule->replies[std::min(rule->calls++, rule->replies.size() - 1)];
+                    break;
+                }
             }
-            if (host.exec_error) return std::unexpected(*host.exec_error);
-            if (!sink) return host.answer;
-            cc::ExecResult streamed = host.answer;
-            sink(0, streamed.out);
-            sink(1, streamed.err);
-            streamed.out.clear();
-            streamed.err.clear();
-            return streamed;
+            if (!reply) return cc::fail(cc::ErrorKind::remote, "no rule on " + name + " answers: " + command);
+            if (auto waited = wait(reply->delay, timeout, "node " + name + ": command"); !waited)
+                return std::unexpected(waited.error());
+            if (reply->error) return std::unexpected(*reply->error);
+            cc::ExecResult result = reply->compute ? reply->compute(call) : reply->result;
+            if (!sink) return result;
+            sink(0, result.out);
+            sink(1, result.err);
+            result.out.clear();
+            result.err.clear();
+            return result;
         }
         cc::Result<std::uint64_t> put_file(const std::string&, const std::string&, unsigned,
                                            std::chrono::milliseconds) override {
@@ -65,7 +185,9 @@ private:
             return cc::fail(cc::ErrorKind::remote, "file transfer is not scripted in this fake");
         }
     };
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
+    std::vector<FakeCall> calls_;
+    std::vector<std::string> connects_;
 };
 
 inline cc::ExecResult facts_answer(const std::string& hostname, const std::string& extra = "") {

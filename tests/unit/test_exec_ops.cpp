@@ -20,7 +20,7 @@ struct Fixture {
         ctx.settings.exec_max_output = max_output;
         for (const char* name : {"n1", "n2"}) {
             std::string host = name == std::string("n1") ? "10.0.0.1" : "10.0.0.2";
-            transport.hosts[host].answer = facts_answer(name);
+            transport.hosts[host].always(facts_answer(name));
             NodeAddRequest r;
             r.name = name;
             r.host = host;
@@ -38,11 +38,11 @@ TEST_CASE("gathered exec output keeps exec.max_output bytes per stream and flags
     big.exit_status = 0;
     big.out = std::string(3 << 20, 'o');
     big.err = "short\n";
-    f.transport.hosts["10.0.0.1"].answer = big;
+    f.transport.hosts["10.0.0.1"].always(big);
     ExecResult small = big;
     small.out = std::string(1024, 's');  // exactly the cap: whole, not truncated
     small.err.clear();
-    f.transport.hosts["10.0.0.2"].answer = small;
+    f.transport.hosts["10.0.0.2"].always(small);
 
     ExecRequest request;
     request.nodeset = "n[1-2]";
@@ -64,7 +64,7 @@ TEST_CASE("streamed exec output is not capped: every byte reaches the sink") {
     ExecResult big;
     big.exit_status = 0;
     big.out = std::string(100'000, 'o');
-    f.transport.hosts["10.0.0.1"].answer = big;
+    f.transport.hosts["10.0.0.1"].always(big);
     ExecRequest request;
     request.nodeset = "n1";
     request.argv = {"true"};

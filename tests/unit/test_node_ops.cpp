@@ -17,9 +17,9 @@ struct Fixture {
     OpsContext ctx{inventory, transport, Settings{}};
 
     Fixture() {
-        transport.hosts["10.0.0.1"].answer = facts_answer("n1");
-        transport.hosts["10.0.0.2"].answer = facts_answer(
-            "n2", "nvidia_smi\t1\ngpu\t0, GPU-aaaa, NVIDIA H100 80GB HBM3, 81559, 590.48.01\n");
+        transport.hosts["10.0.0.1"].always(facts_answer("n1"));
+        transport.hosts["10.0.0.2"].always(facts_answer(
+            "n2", "nvidia_smi\t1\ngpu\t0, GPU-aaaa, NVIDIA H100 80GB HBM3, 81559, 590.48.01\n"));
         transport.hosts["10.0.0.2"].key = host_key_from_blob("ssh-ed25519", "n2-key");
     }
 
@@ -38,7 +38,7 @@ TEST_CASE("node add gathers facts in one command and pins the host key") {
     Fixture f;
     auto node = f.add("gpu-2", "10.0.0.2");
     REQUIRE(node);
-    CHECK(f.transport.commands.size() == 1);
+    CHECK(f.transport.commands().size() == 1);
     CHECK(node->host_key.fingerprint == f.transport.hosts["10.0.0.2"].key.fingerprint);
     CHECK(node->facts->gpus.size() == 1);
     CHECK(node->user == "root");
@@ -121,7 +121,7 @@ TEST_CASE("facts refresh keeps going past a dead node and stores the rest") {
     REQUIRE(f.add("n1", "10.0.0.1"));
     REQUIRE(f.add("n2", "10.0.0.2"));
     f.transport.hosts["10.0.0.2"].connect_error = Error{ErrorKind::unreachable, "down"};
-    f.transport.hosts["10.0.0.1"].answer = facts_answer("renamed");
+    f.transport.hosts["10.0.0.1"].always(facts_answer("renamed"));
     auto out = node_facts_refresh(f.ctx, "@all");
     REQUIRE(out);
     CHECK((*out)[0].facts);
@@ -165,7 +165,7 @@ TEST_CASE("node add refuses the names . and .. before connecting") {
         CHECK(node.error().message.find(fmt::format("\"{}\"", name)) != std::string::npos);
     }
     CHECK(f.add("..n", "10.0.0.1"));  // dots inside a name are fine
-    CHECK(f.transport.commands.size() == 1);
+    CHECK(f.transport.commands().size() == 1);
 }
 
 TEST_CASE("node add refuses a key that contradicts another node's pin at the same address") {
@@ -195,7 +195,7 @@ TEST_CASE("node set changes fields and groups in one go, and re-pins the host ke
     r.user = "admin";
     r.group_changes = {"+gpu", "+rack1"};
     REQUIRE(node_set(f.ctx, r));
-    CHECK(f.transport.commands.size() == 1);  // no new address: nothing contacted
+    CHECK(f.transport.commands().size() == 1);  // no new address: nothing contacted
     auto node = f.inventory.get_node("n1");
     CHECK(node->user == "admin");
     CHECK(node->groups == std::vector<std::string>{"gpu", "rack1"});

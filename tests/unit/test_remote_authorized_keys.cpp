@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "core/shell_quote.hpp"
+#include "fake_transport.hpp"
 #include "keys/remote_authorized_keys.hpp"
 #include "temp_dir.hpp"
 
@@ -33,47 +34,41 @@ ExecResult answer(int status, std::string out, std::string err = "") {
     return r;
 }
 
-// One node's authorized_keys, served to the two scripts the way the node would.
-struct SimulatedFile final : Connection {
+// One node's authorized_keys, served to the two scripts the way the node
+// would, through the scripted fake. Converts to the Connection the edit runs on.
+struct SimulatedFile {
     std::optional<std::string> content;
     int interfering_writes = 0;  // before each of the next N swaps, "another writer" changes the file
     std::string intruder_line = kKeyB;
     int reads = 0, swaps = 0;
-    HostKey key;
-    std::string login;
+    FakeTransport transport;
+    std::unique_ptr<Connection> connection;
 
-    const HostKey& host_key() const override { return key; }
-    const std::string& login_key_fingerprint() const override { return login; }
-    Result<ExecResult> exec(const std::string& command, std::string_view input, std::chrono::milliseconds,
-                            const OutputSink& sink) override {
-        if (command.find("want=") == std::string::npos) {
-            ++reads;
-            std::string out = "home\t/home/u\nuid\t1000\ngid\t1000\n";
-            out += content ? "exists\t1\n@@content\n" + *content : "exists\t0\n@@content\n";
-            if (!sink) return answer(0, out);
-            sink(0, out);
-            return answer(0, "");
-        }
+    SimulatedFile() {
+        transport.hosts["node"]
+            .always(computed([this](const FakeCall&) {
+                ++reads;
+                std::string out = "home\t/home/u\nuid\t1000\ngid\t1000\n";
+                return answer(0, out + (content ? "exists\t1\n@@content\n" + *content : "exists\t0\n@@content\n"));
+            }))
+            .on("want=", {computed([this](const FakeCall& call) { return swap(call); })});
+        connection = transport.open("node");
+    }
+    SimulatedFile(const SimulatedFile&) = delete;
+    operator Connection&() { return *connection; }
+
+    ExecResult swap(const FakeCall& call) {
         ++swaps;
         if (interfering_writes > 0) {
             --interfering_writes;
             content = content.value_or("") + intruder_line + "\n";
         }
         std::smatch m;
-        REQUIRE(std::regex_search(command, m, std::regex("want=([0-9a-f]{64}|absent)")));
+        REQUIRE(std::regex_search(call.command, m, std::regex("want=([0-9a-f]{64}|absent)")));
         std::string have = content ? sha256_hex(*content) : "absent";
         if (have != m[1].str()) return answer(75, "");
-        content = std::string(input);
+        content = call.input;
         return answer(0, "");
-    }
-    Result<std::uint64_t> put_file(const std::string&, const std::string&, unsigned, std::chrono::milliseconds) override {
-        return fail(ErrorKind::remote, "unused");
-    }
-    Result<std::uint64_t> get_file(const std::string&, int, std::chrono::milliseconds) override {
-        return fail(ErrorKind::remote, "unused");
-    }
-    Result<void> make_dir(const std::string&, unsigned, std::chrono::milliseconds) override {
-        return fail(ErrorKind::remote, "unused");
     }
 };
 
