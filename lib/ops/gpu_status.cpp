@@ -104,9 +104,8 @@ Result<std::vector<NodeGpuStatus>> gpu_status(OpsContext& ctx, const std::string
         };
         auto connection = connect_pinned(ctx, node);
         if (!connection) return fail_with(connection.error());
-        auto ran = (*connection)->exec(node_gpu_script(), ctx.settings.command_timeout);
-        if (!ran) return fail_with(ran.error());
-        auto report = parse_node_gpu_output(ran->out);
+        auto report = read_node_gpu(**connection, ctx.settings.command_timeout);
+        if (!report && report.error().kind != ErrorKind::remote) return fail_with(report.error());
         if (!report) return fail_with({ErrorKind::remote, fmt::format("node \"{}\": {}", node.name, report.error().message)});
         status.vendor = report->vendor;
         std::vector<InstanceRecord> mine;
