@@ -4,40 +4,36 @@
 
 #include <fmt/format.h>
 
+#include "gpu/node_gpu.hpp"
+#include "remote/command.hpp"
+#include "remote/sections.hpp"
+#include "ssh/transport.hpp"
+
 namespace cc {
 
 namespace {
 
 // POSIX sh only: nodes may have dash, busybox or bash. No user input is
-// ever interpolated here; the script is a constant.
+// ever interpolated here; the script is a constant. Each fact is a section of
+// its own, so a value may hold any byte (a PRETTY_NAME with a tab).
 constexpr const char* kFactsScript = R"SH(export LC_ALL=C
-f() { printf '%s\t%s\n' "$1" "$2"; }
-T=; command -v timeout >/dev/null 2>&1 && T='timeout 20'
+f() { section "$1"; printf '%s' "$2"; }
 f hostname "$(uname -n)"
 f os "$( [ -r /etc/os-release ] && . /etc/os-release; echo "${PRETTY_NAME:-$(uname -s)}")"
 f kernel "$(uname -r)"
 f arch "$(uname -m)"
 f cpus "$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)"
 f memory_kib "$(awk '/^MemTotal:/{print $2}' /proc/meminfo)"
-df -Pk / | awk 'NR==2{printf "disk_total_kib\t%s\ndisk_free_kib\t%s\n", $2, $4}'
+f disk_total_kib "$(df -Pk / | awk 'NR==2{print $2}')"
+f disk_free_kib "$(df -Pk / | awk 'NR==2{print $4}')"
 rt=
 if command -v podman >/dev/null 2>&1; then rt=podman; elif command -v docker >/dev/null 2>&1; then rt=docker; fi
 f runtime "$rt"
-[ -n "$rt" ] && f runtime_version "$($rt --version 2>/dev/null | sed -n 's/^.*[Vv]ersion \([^ ,]*\).*$/\1/p' | head -n 1)"
+if [ -n "$rt" ]; then f runtime_version "$($rt --version 2>/dev/null | sed -n 's/^.*[Vv]ersion \([^ ,]*\).*$/\1/p' | head -n 1)"; fi
 )SH";
 
 constexpr const char* kHealthScript = R"SH(if [ -n "$rt" ]; then
-  if ! err=$($T $rt info 2>&1 >/dev/null); then f runtime_error "$(printf '%s' "${err:-$rt info failed}" | tail -n 1)"; fi
-fi
-)SH";
-
-constexpr const char* kGpuScript = R"SH(if command -v nvidia-smi >/dev/null 2>&1; then
-  f nvidia_smi 1
-  if out=$($T nvidia-smi --query-gpu=index,uuid,name,memory.total,driver_version --format=csv,noheader,nounits 2>&1); then
-    printf '%s\n' "$out" | while IFS= read -r line; do [ -n "$line" ] && f gpu "$line"; done
-  else
-    f gpu_error "$(printf '%s' "${out:-nvidia-smi failed}" | head -n 1)"
-  fi
+  if ! err=$($rt info 2>&1 >/dev/null); then f runtime_error "$(printf '%s' "${err:-$rt info failed}" | tail -n 1)"; fi
 fi
 )SH";
 
@@ -48,68 +44,55 @@ std::uint64_t to_u64(std::string_view text) {
 }
 
 std::string trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\r')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
     return std::string(s);
-}
-
-// nvidia-smi separates CSV fields with ", "; only the name could hold one,
-// so the fixed fields are taken from both ends.
-Result<GpuInfo> parse_gpu_line(std::string_view line, std::string& driver) {
-    std::vector<std::string> fields;
-    std::size_t start = 0;
-    for (std::size_t pos; (pos = line.find(", ", start)) != std::string_view::npos; start = pos + 2)
-        fields.push_back(trim(line.substr(start, pos - start)));
-    fields.push_back(trim(line.substr(start)));
-    if (fields.size() < 5)
-        return fail(ErrorKind::remote, fmt::format("unexpected nvidia-smi output line \"{}\"", line));
-    GpuInfo gpu;
-    gpu.index = static_cast<int>(to_u64(fields.front()));
-    gpu.uuid = fields[1];
-    for (std::size_t i = 2; i + 2 < fields.size(); ++i) gpu.name += (i > 2 ? ", " : "") + fields[i];
-    gpu.memory_total_mib = to_u64(fields[fields.size() - 2]);
-    driver = fields.back();
-    return gpu;
 }
 
 }  // namespace
 
-std::string facts_script(bool with_health) {
-    return std::string(kFactsScript) + (with_health ? kHealthScript : "") + kGpuScript;
+std::string facts_script(bool with_health, std::string_view nonce) {
+    // The GPU part is lib/gpu's own query, read back by lib/gpu's parsers.
+    return section_functions(nonce) + kFactsScript + (with_health ? kHealthScript : "") + gpu_inventory_script() +
+           "sections_end\n";
 }
 
-Result<Facts> parse_facts(std::string_view output) {
+Result<Facts> parse_facts(std::string_view output, std::string_view nonce) {
+    auto s = parse_sections(output, nonce);
+    if (!s) return fail(ErrorKind::remote, "facts: " + s.error().message);
+    if (!s->has("hostname")) return fail(ErrorKind::remote, "facts: the answer has no hostname");
     Facts facts;
-    bool saw_hostname = false;
-    while (!output.empty()) {
-        std::size_t eol = output.find('\n');
-        std::string_view line = output.substr(0, eol);
-        output = eol == std::string_view::npos ? std::string_view{} : output.substr(eol + 1);
-        std::size_t tab = line.find('\t');
-        if (tab == std::string_view::npos) continue;  // stray output from login scripts
-        std::string_view key = line.substr(0, tab);
-        std::string value = trim(line.substr(tab + 1));
-        if (key == "hostname") { facts.hostname = value; saw_hostname = true; }
-        else if (key == "os") facts.os = value;
-        else if (key == "kernel") facts.kernel = value;
-        else if (key == "arch") facts.arch = value;
-        else if (key == "cpus") facts.cpus = static_cast<int>(to_u64(value));
-        else if (key == "memory_kib") facts.memory_bytes = to_u64(value) * 1024;
-        else if (key == "disk_total_kib") facts.disk_total_bytes = to_u64(value) * 1024;
-        else if (key == "disk_free_kib") facts.disk_free_bytes = to_u64(value) * 1024;
-        else if (key == "runtime") facts.runtime = value;
-        else if (key == "runtime_version") facts.runtime_version = value;
-        else if (key == "runtime_error") facts.runtime_error = value;
-        else if (key == "nvidia_smi") facts.nvidia_smi = true;
-        else if (key == "gpu_error") facts.gpu_error = value;
-        else if (key == "gpu") {
-            auto gpu = parse_gpu_line(value, facts.gpu_driver);
-            if (!gpu) return std::unexpected(gpu.error());
-            facts.gpus.push_back(*gpu);
-        }
+    auto text = [&](std::string_view name) { return trim(s->value(name)); };
+    facts.hostname = text("hostname");
+    facts.os = text("os");
+    facts.kernel = text("kernel");
+    facts.arch = text("arch");
+    facts.cpus = static_cast<int>(to_u64(text("cpus")));
+    facts.memory_bytes = to_u64(text("memory_kib")) * 1024;
+    facts.disk_total_bytes = to_u64(text("disk_total_kib")) * 1024;
+    facts.disk_free_bytes = to_u64(text("disk_free_kib")) * 1024;
+    facts.runtime = text("runtime");
+    facts.runtime_version = text("runtime_version");
+    facts.runtime_error = text("runtime_error");
+    auto gpus = parse_gpu_inventory(*s);
+    if (!gpus) return fail(ErrorKind::remote, "facts: " + gpus.error().message);
+    facts.nvidia_smi = gpus->vendor == "nvidia";
+    facts.gpu_error = gpus->error;
+    for (const GpuSample& gpu : gpus->gpus) {
+        facts.gpus.push_back({gpu.index, gpu.uuid, gpu.name, gpu.memory_total_mib.value_or(0)});
+        if (facts.gpu_driver.empty()) facts.gpu_driver = gpu.driver_version;
     }
-    if (!saw_hostname) return fail(ErrorKind::remote, "facts script produced no output (is the login shell POSIX?)");
     return facts;
+}
+
+Result<Facts> read_facts(Connection& connection, bool with_health, std::chrono::milliseconds deadline) {
+    std::string nonce = new_section_nonce();
+    auto ran = run_bounded(connection, with_remote_deadline(facts_script(with_health, nonce), deadline), deadline);
+    if (!ran) return std::unexpected(ran.error());
+    if (ran->exit_status != 0)
+        return fail(ErrorKind::remote, fmt::format("facts script exited with status {}: {}", ran->exit_status,
+                                                   ran->err.substr(0, ran->err.find('\n'))));
+    return parse_facts(ran->out, nonce);
 }
 
 void to_json(nlohmann::json& j, const GpuInfo& gpu) {

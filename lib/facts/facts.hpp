@@ -1,6 +1,7 @@
-// What a node is: gathered in one remote round trip by FACTS_SCRIPT and
+// What a node is: gathered in one remote round trip by facts_script() and
 // stored as JSON in the inventory.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "core/error.hpp"
 
 namespace cc {
+
+class Connection;  // ssh/transport.hpp, which reaches this header through inventory/node.hpp
 
 struct GpuInfo {
     int index = 0;
@@ -37,12 +40,16 @@ struct Facts {
     std::string gathered_at;             // UTC, ISO 8601
 };
 
-// The one remote command that gathers facts. `with_health` adds the slower
-// runtime liveness probe used by `node check`.
-std::string facts_script(bool with_health);
+// The one remote script that gathers facts, its output in sections framed
+// by `nonce` (lib/remote/sections). `with_health` adds the slower runtime
+// liveness probe used by `node check`. GPUs are lib/gpu's inventory query.
+std::string facts_script(bool with_health, std::string_view nonce);
 
-// Parses the script's tab-separated output.
-Result<Facts> parse_facts(std::string_view output);
+// Parses the script's sections.
+Result<Facts> parse_facts(std::string_view output, std::string_view nonce);
+
+// Runs the script on `connection`, the node stopping it past `deadline`.
+Result<Facts> read_facts(Connection& connection, bool with_health, std::chrono::milliseconds deadline);
 
 void to_json(nlohmann::json& j, const GpuInfo& gpu);
 void from_json(const nlohmann::json& j, GpuInfo& gpu);

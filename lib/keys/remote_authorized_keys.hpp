@@ -1,7 +1,8 @@
 // Reading and replacing one remote user's ~/.ssh/authorized_keys over an open
-// connection. A replacement is a compare-and-swap: the new file is written to a
-// temp file in ~/.ssh, fsynced, and renamed over the old one only if the old
-// one still has the bytes we read (checked under flock on ~/.ssh). Another
+// connection. A replacement is a compare-and-swap (lib/remote/atomic_write):
+// the new file is written to a temp file in ~/.ssh, fsynced, and renamed over
+// the old one only if the old one still has the bytes we read (checked under
+// flock on ~/.ssh). Another
 // writer in between makes the swap report a conflict, and the caller reads
 // and merges again; a failure at any step leaves the old file as it was.
 #pragma once
@@ -42,12 +43,15 @@ struct RemoteAuthorizedKeys {
 // would take "0" for a uid: root); refused otherwise before any command is built.
 Result<void> validate_remote_user(std::string_view user);
 
-// The two remote scripts (exposed for unit tests; user input is quoted).
-std::string read_authorized_keys_script(const std::string& user);
+// The two remote scripts (exposed for unit tests; user input is quoted). The
+// read script answers in sections framed by `nonce`; the replacement is
+// lib/remote's write_file_atomic script, run as the file's owner.
+std::string read_authorized_keys_script(const std::string& user, std::string_view nonce);
 std::string replace_authorized_keys_script(const RemoteAuthorizedKeys& current, std::size_t new_size);
 
 // Parses what the read script printed.
-Result<RemoteAuthorizedKeys> parse_read_answer(const std::string& user, const ExecResult& answer);
+Result<RemoteAuthorizedKeys> parse_read_answer(const std::string& user, const ExecResult& answer,
+                                               std::string_view nonce);
 
 Result<RemoteAuthorizedKeys> read_authorized_keys(Connection& connection, const std::string& user,
                                                   std::chrono::milliseconds timeout);

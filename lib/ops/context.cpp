@@ -91,12 +91,8 @@ namespace cc {
 
 Result<Facts> gather_facts(Connection& connection, const std::string& node, bool with_health,
                            std::chrono::milliseconds timeout) {
-    auto ran = connection.exec(facts_script(with_health), timeout);
-    if (!ran) return std::unexpected(ran.error());
-    if (ran->exit_status != 0)
-        return fail(ErrorKind::remote, fmt::format("node \"{}\": facts script exited with status {}: {}", node,
-                                                   ran->exit_status, ran->err.substr(0, ran->err.find('\n'))));
-    auto facts = parse_facts(ran->out);
+    auto facts = read_facts(connection, with_health, timeout);
+    if (!facts && facts.error().kind != ErrorKind::remote) return std::unexpected(facts.error());
     if (!facts) return fail(facts.error().kind, fmt::format("node \"{}\": {}", node, facts.error().message));
     facts->gathered_at = utc_now_iso8601();
     return facts;

@@ -4,14 +4,15 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
-#include <random>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
 
 #include <fmt/format.h>
 
-#include "core/shell_quote.hpp"
+#include "core/file_source.hpp"
+#include "remote/atomic_write.hpp"
+#include "remote/command.hpp"
 
 namespace cc {
 
@@ -68,44 +69,26 @@ Result<UploadPlan> plan_upload(const std::string& local, const std::string& remo
     return plan;
 }
 
-std::string temp_name_for(const std::string& remote) {
-    static thread_local std::mt19937_64 rng{std::random_device{}()};
-    auto slash = remote.rfind('/');
-    std::string dir = slash == std::string::npos ? "" : remote.substr(0, slash + 1);
-    std::string name = slash == std::string::npos ? remote : remote.substr(slash + 1);
-    return fmt::format("{}.{}.clusterctl-{:016x}", dir, name, rng());
-}
-
-// Renames each temp file exactly onto its target (`mv -T`: never into a directory that is there,
-// which would leave a temp-named file inside it), or removes every temp file and fails. The
-// directory check names the problem in plain words; -T still refuses one created meanwhile.
-constexpr const char* kLandScript = R"sh(
-check() { while [ $# -ge 2 ]; do
-    if [ -d "$2" ]; then printf '%s is a directory (end the destination with / to copy into it)\n' "$2" >&2; return 1; fi
-    shift 2; done; }
-land() { while [ $# -ge 2 ]; do mv -f -T -- "$1" "$2" || return 1; shift 2; done; }
-clean() { while [ $# -ge 2 ]; do rm -f -- "$1"; shift 2; done; }
-check "$@" && land "$@" && exit 0
-clean "$@"; exit 1
+// Every target is checked before any byte is sent, so a tree with one target
+// that is a directory lands nothing. write_file_atomic refuses it again if one
+// appears meanwhile.
+constexpr const char* kCheckTargetsScript = R"sh(
+for f do
+    if [ -d "$f" ]; then printf '%s is a directory (end the destination with / to copy into it)\n' "$f" >&2; exit 1; fi
+done
 )sh";
 
-Result<void> land_files(Connection& c, const std::vector<std::pair<std::string, std::string>>& temp_to_target,
-                        std::chrono::milliseconds timeout, const std::string& node) {
-    std::vector<std::string> argv = {"sh", "-c", kLandScript, "sh"};
-    for (const auto& [temp, target] : temp_to_target) argv.insert(argv.end(), {temp, target});
-    auto ran = c.exec(shell_join(argv), timeout);
+Result<void> check_targets(Connection& c, const UploadPlan& plan, std::chrono::milliseconds timeout,
+                           const std::string& node) {
+    std::vector<std::string> argv = {"sh", "-c", kCheckTargetsScript, "sh"};
+    for (const auto& file : plan.files) argv.push_back(file.remote);
+    auto ran = c.exec(remote_command(argv, timeout), timeout);
     if (!ran) return std::unexpected(ran.error());
     if (ran->exit_status != 0)
         return fail(ErrorKind::remote, fmt::format("node \"{}\": {}", node,
-                                                   ran->err.empty() ? "rename failed" : ran->err.substr(0, ran->err.find('\n'))));
+                                                   ran->err.empty() ? "checking the targets failed"
+                                                                    : ran->err.substr(0, ran->err.find('\n'))));
     return {};
-}
-
-// A failure while writing a temp file is told with the name the user gave.
-Error naming_destination(Error error, const std::string& temp, const std::string& destination) {
-    for (auto at = error.message.find(temp); at != std::string::npos; at = error.message.find(temp, at + destination.size()))
-        error.message.replace(at, temp.size(), destination);
-    return error;
 }
 
 Result<std::pair<std::uint64_t, std::size_t>> push_to(Connection& c, const UploadPlan& plan, const OpsContext& ctx,
@@ -113,24 +96,22 @@ Result<std::pair<std::uint64_t, std::size_t>> push_to(Connection& c, const Uploa
     for (const auto& [dir, mode] : plan.dirs)
         if (auto made = c.make_dir(dir, mode | 0700, ctx.settings.command_timeout); !made)
             return std::unexpected(made.error());
-    std::vector<std::pair<std::string, std::string>> temp_to_target;
+    if (!plan.files.empty())
+        if (auto checked = check_targets(c, plan, ctx.settings.command_timeout, node); !checked)
+            return std::unexpected(checked.error());
     std::uint64_t bytes = 0;
     for (const auto& file : plan.files) {
-        std::string temp = temp_name_for(file.remote);
-        temp_to_target.emplace_back(temp, file.remote);
-        auto sent = c.put_file(file.local, temp, file.mode, ctx.settings.command_timeout);
-        if (!sent) {
-            std::vector<std::string> rm = {"rm", "-f", "--"};
-            for (const auto& written : temp_to_target) rm.push_back(written.first);
-            (void)c.exec(shell_join(rm), ctx.settings.command_timeout);  // leave no temp files behind
-            return std::unexpected(naming_destination(sent.error(), temp, file.remote));
-        }
-        bytes += *sent;
+        auto source = FileSource::open(file.local);
+        if (!source) return std::unexpected(source.error());
+        // A new file gets the local file's mode; a replaced one keeps its owner and mode.
+        AtomicWriteOptions options;
+        options.size = source->size();
+        options.mode = file.mode;
+        options.timeout = ctx.settings.command_timeout;
+        auto written = write_file_atomic(c, file.remote, *source, ExpectedHash::any(), options);
+        if (!written) return std::unexpected(written.error());
+        bytes += options.size;
     }
-    // All files land together, each with an atomic rename(2), after every byte arrived.
-    if (!temp_to_target.empty())
-        if (auto landed = land_files(c, temp_to_target, ctx.settings.command_timeout, node); !landed)
-            return std::unexpected(landed.error());
     return std::pair{bytes, plan.files.size()};
 }
 

@@ -32,14 +32,6 @@ struct ExecRequest {
     OnNodeDone<ExecOutput> on_done;
 };
 
-// The remote command line for a request (the one place argv becomes a shell line).
-Result<std::string> exec_command_line(const ExecRequest& request);
-
-// Wraps a command line so the node itself stops it shortly after `deadline`.
-// Lines over kLongRemoteLine bytes reach the shell through a heredoc, not argv.
-constexpr std::size_t kLongRemoteLine = 16 * 1024;
-std::string with_remote_deadline(const std::string& line, std::chrono::milliseconds deadline);
-
 Result<std::vector<NodeResult<ExecOutput>>> exec_on_nodes(OpsContext& ctx, const ExecRequest& request);
 
 }  // namespace cc

@@ -92,9 +92,8 @@ Result<std::vector<NodeResult<GpuNode>>> gpu_status(OpsContext& ctx, const std::
     auto instances = ctx.inventory.list_instances();
     if (!instances) return std::unexpected(instances.error());
     NodeWork<GpuNode> ask = [&](Connection& connection, const Node& node, GpuNode& status) -> Result<NodeStatus> {
-        auto ran = connection.exec(node_gpu_script(), ctx.settings.command_timeout);
-        if (!ran) return std::unexpected(ran.error());
-        auto report = parse_node_gpu_output(ran->out);
+        auto report = read_node_gpu(connection, ctx.settings.command_timeout);
+        if (!report && report.error().kind != ErrorKind::remote) return std::unexpected(report.error());
         if (!report) return fail(ErrorKind::remote, fmt::format("node \"{}\": {}", node.name, report.error().message));
         status.vendor = report->vendor;
         std::vector<InstanceRecord> mine;

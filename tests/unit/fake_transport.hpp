@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -199,11 +200,23 @@ private:
     std::vector<std::string> connects_;
 };
 
-inline cc::ExecResult facts_answer(const std::string& hostname, const std::string& extra = "") {
-    cc::ExecResult r;
-    r.exit_status = 0;
-    r.out = "hostname\t" + hostname +
-            "\nos\tDebian 12\nkernel\t6.1\narch\tx86_64\ncpus\t8\nmemory_kib\t1000\ndisk_total_kib\t"
-            "100000000\ndisk_free_kib\t50000000\nruntime\tpodman\nruntime_version\t4.3.1\n" + extra;
-    return r;
+// What the facts script prints on a node, in sections framed by the nonce the
+// command carries (lib/remote/sections). `gpus_csv`: nvidia-smi's answer to
+// lib/gpu's query (with its header); empty: a node without nvidia-smi.
+inline FakeReply facts_answer(const std::string& hostname, const std::string& gpus_csv = "") {
+    return computed([=](const FakeCall& call) {
+        std::smatch m;
+        std::regex_search(call.command, m, std::regex("@@%s %s[^0-9a-f]*([0-9a-f]{32})"));
+        std::vector<std::pair<std::string, std::string>> sections = {
+            {"hostname", hostname}, {"os", "Debian 12"}, {"kernel", "6.1"}, {"arch", "x86_64"}, {"cpus", "8"},
+            {"memory_kib", "1000"}, {"disk_total_kib", "100000000"}, {"disk_free_kib", "50000000"},
+            {"runtime", "podman"}, {"runtime_version", "4.3.1"}};
+        if (gpus_csv.empty()) sections.insert(sections.end(), {{"vendor", "none"}});
+        else sections.insert(sections.end(), {{"vendor", "nvidia"}, {"gpus", gpus_csv}, {"gpus_rc", "0"}});
+        cc::ExecResult r;
+        r.exit_status = 0;
+        for (const auto& [name, body] : sections) r.out += "\n@@" + m[1].str() + " " + name + "\n" + body;
+        r.out += "\n@@" + m[1].str() + " .\n";
+        return r;
+    });
 }

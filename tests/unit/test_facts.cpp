@@ -1,16 +1,32 @@
 #include <doctest/doctest.h>
 
 #include "facts/facts.hpp"
+#include "gpu/gpu_query.hpp"
+#include "sectioned_output.hpp"
 
 using namespace cc;
 
-TEST_CASE("facts output with GPUs is parsed into typed fields") {
-    auto facts = parse_facts(
-        "hostname\tgpu01\nos\tDebian GNU/Linux 12 (bookworm)\nkernel\t6.1.0-18-amd64\narch\tx86_64\ncpus\t64\n"
-        "memory_kib\t1056000000\ndisk_total_kib\t1000000\ndisk_free_kib\t500000\nruntime\tpodman\n"
-        "runtime_version\t4.3.1\nnvidia_smi\t1\n"
-        "gpu\t0, GPU-11111111-2222-3333-4444-555555555555, NVIDIA H100 80GB HBM3, 81559, 590.48.01\n"
-        "gpu\t1, GPU-66666666-2222-3333-4444-555555555555, NVIDIA H100 80GB HBM3, 81559, 590.48.01\n");
+namespace {
+
+const std::string gpus_csv =
+    "index, uuid, name, pci.bus_id, utilization.gpu [%], memory.used [MiB], memory.total [MiB], temperature.gpu, "
+    "power.draw [W], power.limit [W], mig.mode.current, driver_version\n"
+    "0, GPU-11111111-2222-3333-4444-555555555555, NVIDIA H100 80GB HBM3, 00000000:00:09.0, 97, 19818, 81559, 59, "
+    "631.95, 700.00, Disabled, 590.48.01\n"
+    "1, GPU-66666666-2222-3333-4444-555555555555, NVIDIA H100 80GB HBM3, 00000000:00:0A.0, 3, 12, 81559, 41, 69.85, "
+    "700.00, Disabled, 590.48.01\n";
+
+Result<Facts> parse(const std::vector<std::pair<std::string, std::string>>& sections) {
+    return parse_facts(sectioned(sections), kTestNonce);
+}
+
+}  // namespace
+
+TEST_CASE("facts output with GPUs is parsed into typed fields, GPUs by lib/gpu's nvidia-smi parser") {
+    auto facts = parse({{"hostname", "gpu01"}, {"os", "Debian GNU/Linux 12 (bookworm)"}, {"kernel", "6.1.0-18-amd64"},
+                        {"arch", "x86_64"}, {"cpus", "64"}, {"memory_kib", "1056000000"}, {"disk_total_kib", "1000000"},
+                        {"disk_free_kib", "500000"}, {"runtime", "podman"}, {"runtime_version", "4.3.1"},
+                        {"vendor", "nvidia"}, {"gpus", gpus_csv}, {"gpus_rc", "0"}});
     REQUIRE(facts);
     CHECK(facts->hostname == "gpu01");
     CHECK(facts->cpus == 64);
@@ -23,26 +39,43 @@ TEST_CASE("facts output with GPUs is parsed into typed fields") {
     CHECK(facts->gpus[0].name == "NVIDIA H100 80GB HBM3");
     CHECK(facts->gpus[0].memory_total_mib == 81559);
     CHECK(facts->gpu_driver == "590.48.01");
+    CHECK(facts->gpu_error.empty());
 }
 
-TEST_CASE("a GPU name containing a comma keeps it") {
-    auto facts = parse_facts("hostname\th\ngpu\t0, GPU-1, Weird, Name, 1024, 550.1\n");
+TEST_CASE("a fact's value keeps tabs and the bytes of a hostile motd around the sections do not count") {
+    std::string out = "Welcome\n@@not-our-nonce hostname\nevil\n" +
+                      sectioned({{"hostname", "n1"}, {"os", "Weird\tOS"}, {"vendor", "none"}});
+    auto facts = parse_facts(out, kTestNonce);
     REQUIRE(facts);
-    CHECK(facts->gpus[0].name == "Weird, Name");
-    CHECK(facts->gpus[0].memory_total_mib == 1024);
+    CHECK(facts->hostname == "n1");
+    CHECK(facts->os == "Weird\tOS");
+    CHECK_FALSE(facts->nvidia_smi);
+    CHECK(facts->gpus.empty());
 }
 
-TEST_CASE("lines printed by login scripts are ignored, a missing hostname is an error") {
-    CHECK(parse_facts("Welcome to node\nhostname\tn1\n")->hostname == "n1");
-    auto bad = parse_facts("motd only\n");
+TEST_CASE("output without sections or without a hostname is an error") {
+    auto bad = parse_facts("motd only\n", kTestNonce);
     REQUIRE_FALSE(bad);
     CHECK(bad.error().kind == ErrorKind::remote);
+    CHECK(bad.error().message.find("POSIX") != std::string::npos);
+    CHECK_FALSE(parse({{"os", "x"}, {"vendor", "none"}}));
 }
 
-TEST_CASE("a short nvidia-smi line is refused with the line quoted") {
-    auto bad = parse_facts("hostname\th\ngpu\tNo devices were found\n");
-    REQUIRE_FALSE(bad);
-    CHECK(bad.error().message.find("No devices were found") != std::string::npos);
+TEST_CASE("nvidia-smi output that is not our CSV is the node's GPU error, with the line quoted") {
+    auto facts = parse({{"hostname", "h"}, {"vendor", "nvidia"}, {"gpus", "Unable to determine the device handle\n"},
+                        {"gpus_rc", "0"}});
+    REQUIRE(facts);
+    CHECK(facts->nvidia_smi);
+    CHECK(facts->gpus.empty());
+    CHECK(facts->gpu_error.find("Unable to determine the device handle") != std::string::npos);
+}
+
+TEST_CASE("a failing nvidia-smi is the node's GPU error, from its first line") {
+    auto facts = parse({{"hostname", "h"}, {"vendor", "nvidia"},
+                        {"gpus", "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\nMore\n"},
+                        {"gpus_rc", "9"}});
+    REQUIRE(facts);
+    CHECK(facts->gpu_error == "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.");
 }
 
 TEST_CASE("facts survive a JSON round trip") {
@@ -57,7 +90,8 @@ TEST_CASE("facts survive a JSON round trip") {
 }
 
 TEST_CASE("the facts script is one POSIX sh command that only adds the runtime probe for checks") {
-    CHECK(facts_script(false).find("$rt info") == std::string::npos);
-    CHECK(facts_script(true).find("$rt info") != std::string::npos);
-    CHECK(facts_script(true).find("nvidia-smi --query-gpu=") != std::string::npos);
+    CHECK(facts_script(false, kTestNonce).find("$rt info") == std::string::npos);
+    CHECK(facts_script(true, kTestNonce).find("$rt info") != std::string::npos);
+    CHECK(facts_script(true, kTestNonce).find(nvidia_gpu_query_command()) != std::string::npos);
+    CHECK(facts_script(true, kTestNonce).find("timeout 20") == std::string::npos);  // the caller's deadline, not ours
 }

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 
 #include "core/shell_quote.hpp"
-#include "ops/exec.hpp"
+#include "remote/command.hpp"
 #include "ssh/ssh_connection.hpp"
 #include "temp_dir.hpp"
 

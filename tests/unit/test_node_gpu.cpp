@@ -11,6 +11,7 @@
 
 #include "gpu/node_gpu.hpp"
 #include "ops/gpu_status.hpp"
+#include "sectioned_output.hpp"
 #include "temp_dir.hpp"
 
 using namespace cc;
@@ -35,18 +36,15 @@ const std::string apps_csv =
     "GPU-bbbb, 5151, [N/A], sleep\n";
 
 std::string nvidia_output() {
-    return "@@vendor nvidia\n@@gpus\n" + gpus_csv + "@@rc 0\n@@apps\n" + apps_csv + "@@rc 0\n" +
-           "@@owners\n"
-           "4242\talice\t0::/machine.slice/libpod-" + id_a + ".scope/container \n"
-           "4243\talice\t0::/machine.slice/libpod-" + id_a + ".scope/container \n"
-           "5151\tbob\t0::/user.slice/user-1001.slice/session-4.scope \n"
-           "@@containers\n"
-           "docker\t" + id_a + "\ttrain-alice\n"
-           "podman\t" + id_b + "\tother\n";
+    return sectioned({{"vendor", "nvidia"}, {"gpus", gpus_csv}, {"gpus_rc", "0"}, {"apps", apps_csv}, {"apps_rc", "0"},
+                      {"owners", "4242\talice\t0::/machine.slice/libpod-" + id_a + ".scope/container \n"
+                                 "4243\talice\t0::/machine.slice/libpod-" + id_a + ".scope/container \n"
+                                 "5151\tbob\t0::/user.slice/user-1001.slice/session-4.scope \n"},
+                      {"containers", "docker\t" + id_a + "\ttrain-alice\npodman\t" + id_b + "\tother\n"}});
 }
 
-NodeGpuReport parsed(const std::string& output) {
-    auto report = parse_node_gpu_output(output);
+NodeGpuReport parsed(const std::string& output, std::string_view nonce = kTestNonce) {
+    auto report = parse_node_gpu_output(output, nonce);
     REQUIRE(report);
     return *report;
 }
@@ -101,41 +99,42 @@ TEST_CASE("each section of the node script's output lands in its own field") {
 }
 
 TEST_CASE("a node without nvidia-smi or rocm-smi reports vendor none and no error") {
-    NodeGpuReport r = parsed("@@vendor none\n@@owners\n@@containers\n");
+    NodeGpuReport r = parsed(sectioned({{"vendor", "none"}, {"owners", ""}, {"containers", ""}}));
     CHECK(r.vendor == "none");
     CHECK(r.error.empty());
     CHECK(r.gpus.empty());
 }
 
 TEST_CASE("output without the vendor line is an error that suspects the login shell") {
-    auto r = parse_node_gpu_output("Illegal variable name.\n");
+    auto r = parse_node_gpu_output("Illegal variable name.\n", kTestNonce);
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == ErrorKind::remote);
     CHECK(r.error().message.find("POSIX") != std::string::npos);
-    CHECK_FALSE(parse_node_gpu_output(""));
+    CHECK_FALSE(parse_node_gpu_output("", kTestNonce));
 }
 
 TEST_CASE("a failing nvidia-smi is the node's error, quoted from its first line, with no GPUs") {
-    NodeGpuReport r = parsed(
-        "@@vendor nvidia\n@@gpus\nNVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n"
-        "Make sure that the latest NVIDIA driver is installed and running.\n@@rc 9\n@@apps\n@@rc 9\n"
-        "@@owners\n@@containers\n");
+    NodeGpuReport r = parsed(sectioned(
+        {{"vendor", "nvidia"},
+         {"gpus", "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n"
+                  "Make sure that the latest NVIDIA driver is installed and running.\n"},
+         {"gpus_rc", "9"}, {"apps", ""}, {"apps_rc", "9"}, {"owners", ""}, {"containers", ""}}));
     CHECK(r.error == "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.");
     CHECK(r.gpus.empty());
     CHECK(r.processes.empty());
-    CHECK(parsed("@@vendor nvidia\n@@gpus\n@@rc 127\n@@owners\n@@containers\n").error == "no output");
+    CHECK(parsed(sectioned({{"vendor", "nvidia"}, {"gpus", ""}, {"gpus_rc", "127"}})).error == "no output");
 }
 
 TEST_CASE("a failing process list keeps the GPUs and names the process list in the error") {
-    NodeGpuReport r = parsed("@@vendor nvidia\n@@gpus\n" + gpus_csv + "@@rc 0\n@@apps\nUnknown Error\n@@rc 255\n" +
-                             "@@owners\n@@containers\n");
+    NodeGpuReport r = parsed(sectioned({{"vendor", "nvidia"}, {"gpus", gpus_csv}, {"gpus_rc", "0"},
+                                        {"apps", "Unknown Error\n"}, {"apps_rc", "255"}}));
     CHECK(r.gpus.size() == 2);
     CHECK(r.processes.empty());
     CHECK(r.error == "process list: Unknown Error");
 }
 
 TEST_CASE("GPU output that is not our CSV keeps the parser's message as the node's error") {
-    NodeGpuReport r = parsed("@@vendor nvidia\n@@gpus\nindex, name\n0, X\n@@rc 0\n@@apps\n@@rc 0\n@@owners\n@@containers\n");
+    NodeGpuReport r = parsed(sectioned({{"vendor", "nvidia"}, {"gpus", "index, name\n0, X\n"}, {"gpus_rc", "0"}}));
     CHECK(r.gpus.empty());
     CHECK(r.error.find("uuid") != std::string::npos);
 }
@@ -143,7 +142,7 @@ TEST_CASE("GPU output that is not our CSV keeps the parser's message as the node
 TEST_CASE("an AMD node's gpus section is read as rocm-smi JSON") {
     std::string json = read_file(fs::path(CLUSTERCTL_FIXTURES_DIR) / "rocm-smi" / "instinct-mi300x__rocm-6.2.json");
     REQUIRE_FALSE(json.empty());
-    NodeGpuReport r = parsed("@@vendor amd\n@@gpus\n" + json + "\n@@rc 0\n@@owners\n@@containers\n");
+    NodeGpuReport r = parsed(sectioned({{"vendor", "amd"}, {"gpus", json}, {"gpus_rc", "0"}}));
     CHECK(r.vendor == "amd");
     CHECK(r.error.empty());
     REQUIRE_FALSE(r.gpus.empty());
@@ -153,9 +152,9 @@ TEST_CASE("an AMD node's gpus section is read as rocm-smi JSON") {
 }
 
 TEST_CASE("owner and container lines that do not fit are skipped") {
-    NodeGpuReport r = parsed("@@vendor nvidia\n@@gpus\n" + gpus_csv + "@@rc 0\n@@apps\n" + apps_csv + "@@rc 0\n" +
-                             "@@owners\nabc\troot\t0::/\n4242\talice\n\n5151\t\t\n@@containers\n" + id_a +
-                             "\tno-runtime\ndocker\t" + id_b + "\tok\n");
+    NodeGpuReport r = parsed(sectioned({{"vendor", "nvidia"}, {"gpus", gpus_csv}, {"gpus_rc", "0"}, {"apps", apps_csv},
+                                        {"apps_rc", "0"}, {"owners", "abc\troot\t0::/\n4242\talice\n\n5151\t\t\n"},
+                                        {"containers", id_a + "\tno-runtime\ndocker\t" + id_b + "\tok\n"}}));
     CHECK(r.owners.size() == 1);
     CHECK(r.owners.at(5151).user.empty());
     CHECK(r.container_names == std::map<std::string, std::string>{{id_b, "ok"}});
@@ -167,7 +166,7 @@ TEST_CASE("the node script, run by /bin/sh against the replaying nvidia-smi, par
     // A PATH with the fake and the tools the script uses, and no podman or docker.
     fs::copy_file(fs::path(CLUSTERCTL_FIXTURES_DIR) / ".." / "cluster" / "fake-nvidia-smi", dir.path / "nvidia-smi");
     fs::permissions(dir.path / "nvidia-smi", fs::perms::owner_all);
-    for (const char* tool : {"awk", "ps", "tr", "sed", "timeout", "cat"})
+    for (const char* tool : {"awk", "ps", "tr", "sed", "cat"})
         for (const char* bin : {"/usr/bin/", "/bin/"})
             if (fs::exists(std::string(bin) + tool) && !fs::exists(dir.path / tool)) {
                 fs::create_symlink(std::string(bin) + tool, dir.path / tool);
@@ -179,7 +178,8 @@ TEST_CASE("the node script, run by /bin/sh against the replaying nvidia-smi, par
     dir.write("nvidia-smi.processes",
               "gpu_uuid,pid,process_name,used_gpu_memory [MiB]\nGPU-00000000-0000-0000-0000-000000000000," +
                   std::to_string(me) + ",unit_tests,1024\n");
-    dir.write("script.sh", node_gpu_script());
+    const std::string nonce = new_section_nonce();
+    dir.write("script.sh", node_gpu_script(nonce));
     std::string out;
     FILE* pipe = ::popen(("env -i PATH=" + dir.path.string() + " /bin/sh " + dir.file("script.sh")).c_str(), "r");
     REQUIRE(pipe);
@@ -187,7 +187,7 @@ TEST_CASE("the node script, run by /bin/sh against the replaying nvidia-smi, par
     for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
     ::pclose(pipe);  // dash's `command -v docker` answers 127 here: the status is no verdict
     CAPTURE(out);
-    NodeGpuReport r = parsed(out);
+    NodeGpuReport r = parsed(out, nonce);
     CHECK(r.vendor == "nvidia");
     CHECK(r.error.empty());
     REQUIRE(r.gpus.size() == 1);

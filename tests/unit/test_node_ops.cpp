@@ -19,7 +19,8 @@ struct Fixture {
     Fixture() {
         transport.hosts["10.0.0.1"].always(facts_answer("n1"));
         transport.hosts["10.0.0.2"].always(facts_answer(
-            "n2", "nvidia_smi\t1\ngpu\t0, GPU-aaaa, NVIDIA H100 80GB HBM3, 81559, 590.48.01\n"));
+            "n2", "index, uuid, name, memory.used [MiB], memory.total [MiB], driver_version\n"
+                  "0, GPU-aaaa, NVIDIA H100 80GB HBM3, 12, 81559, 590.48.01\n"));
         transport.hosts["10.0.0.2"].key = host_key_from_blob("ssh-ed25519", "n2-key");
     }
 

@@ -18,6 +18,7 @@
 #include "core/shell_quote.hpp"
 #include "fake_transport.hpp"
 #include "keys/remote_authorized_keys.hpp"
+#include "sectioned_output.hpp"
 #include "temp_dir.hpp"
 
 using namespace cc;
@@ -26,6 +27,37 @@ namespace {
 
 constexpr const char* kKeyA = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkTxjOBkj0aSsU9F+hfLKsQAMtmuRcXg0p5P2q8mWtB a";
 constexpr const char* kKeyB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHcbIKdnQ0YlDzg7ty2JDb8UBt9s8UDUPFuvL4hdJv6O b";
+
+// A read answer in sections framed by `nonce`, as the read script prints it.
+std::string framed(const std::string& nonce, const std::vector<std::pair<std::string, std::string>>& sections) {
+    std::string out;
+    for (const auto& [name, body] : sections) out += "\n@@" + nonce + " " + name + "\n" + body;
+    return out + "\n@@" + nonce + " .\n";
+}
+
+// The header sections of a read answer, from "key\tvalue" lines.
+std::vector<std::pair<std::string, std::string>> header(std::string_view lines) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (!lines.empty()) {
+        auto nl = lines.find('\n');
+        std::string_view line = lines.substr(0, nl);
+        lines.remove_prefix(nl == std::string_view::npos ? lines.size() : nl + 1);
+        auto tab = line.find('\t');
+        out.emplace_back(std::string(line.substr(0, tab)), std::string(line.substr(tab + 1)));
+    }
+    return out;
+}
+
+// parse_read_answer on a successful read: header lines, then the file's bytes.
+Result<RemoteAuthorizedKeys> parse_read(const std::string& user, std::string_view header_lines,
+                                        std::optional<std::string> content = std::string()) {
+    auto sections = header(header_lines);
+    if (content) sections.emplace_back("content", *content);
+    ExecResult r;
+    r.exit_status = 0;
+    r.out = framed(kTestNonce, sections);
+    return parse_read_answer(user, r, kTestNonce);
+}
 
 ExecResult answer(int status, std::string out, std::string err = "") {
     ExecResult r;
@@ -47,12 +79,14 @@ struct SimulatedFile {
 
     SimulatedFile() {
         transport.hosts["node"]
-            .always(computed([this](const FakeCall&) {
+            .always(computed([this](const FakeCall& call) {
                 ++reads;
-                std::string out = "home\t/home/u\nuid\t1000\ngid\t1000\n";
-                return answer(0, out + (content ? "exists\t1\n@@content\n" + *content : "exists\t0\n@@content\n"));
+                std::smatch m;
+                REQUIRE(std::regex_search(call.command, m, std::regex("@@%s %s[^0-9a-f]*([0-9a-f]{32})")));
+                return answer(0, framed(m[1].str(), {{"home", "/home/u"}, {"uid", "1000"}, {"gid", "1000"},
+                                                     {"exists", content ? "1" : "0"}, {"content", content.value_or("")}}));
             }))
-            .on("want=", {computed([this](const FakeCall& call) { return swap(call); })});
+            .on("mktemp", {computed([this](const FakeCall& call) { return swap(call); })});
         connection = transport.open("node");
     }
     SimulatedFile(const SimulatedFile&) = delete;
@@ -64,10 +98,11 @@ struct SimulatedFile {
             --interfering_writes;
             content = content.value_or("") + intruder_line + "\n";
         }
+        // the expected hash is an argument of the write script; no hash is "absent"
         std::smatch m;
-        REQUIRE(std::regex_search(call.command, m, std::regex("want=([0-9a-f]{64}|absent)")));
+        std::string want = std::regex_search(call.command, m, std::regex("[0-9a-f]{64}")) ? m[0].str() : "absent";
         std::string have = content ? sha256_hex(*content) : "absent";
-        if (have != m[1].str()) return answer(75, "");
+        if (have != want) return answer(75, "");
         content = call.input;
         return answer(0, "");
     }
@@ -107,24 +142,24 @@ TEST_CASE("an all-digit remote user is refused: getent would read it as a uid (\
 }
 
 TEST_CASE("the login account is told by uid or by the file's identity, not by name") {
-    auto r = parse_read_answer("toor", answer(0, "home\t/root\nuid\t0\ngid\t0\nlogin_uid\t0\nlogin_file\t-\n"
-                                                    "exists\t0\n@@content\n"));
+    auto r = parse_read("toor", "home\t/root\nuid\t0\ngid\t0\nlogin_uid\t0\nlogin_file\t-\n"
+                                                    "exists\t0\n");
     REQUIRE(r);
     CHECK(r->is_login_account());  // another name for uid 0
-    auto other = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
-                                                  "login_file\t2049:77\nfile\t2049:78\nexists\t1\n@@content\n"));
+    auto other = parse_read("u", "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
+                                                  "login_file\t2049:77\nfile\t2049:78\nexists\t1\n");
     REQUIRE(other);
     CHECK_FALSE(other->is_login_account());
-    auto same_file = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
-                                                      "login_file\t2049:77\nfile\t2049:77\nexists\t1\n@@content\n"));
+    auto same_file = parse_read("u", "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
+                                                      "login_file\t2049:77\nfile\t2049:77\nexists\t1\n");
     REQUIRE(same_file);
     CHECK(same_file->is_login_account());
     // no login_file on the node side: "-" never matches an absent file
-    auto absent = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
-                                                   "login_file\t-\nexists\t0\n@@content\n"));
+    auto absent = parse_read("u", "home\t/home/u\nuid\t1000\ngid\t1000\nlogin_uid\t0\n"
+                                                   "login_file\t-\nexists\t0\n");
     REQUIRE(absent);
     CHECK_FALSE(absent->is_login_account());
-    CHECK_FALSE(parse_read_answer("u", answer(0, "home\t/home/u\nuid\tx1\ngid\t1\nexists\t0\n@@content\n")));
+    CHECK_FALSE(parse_read("u", "home\t/home/u\nuid\tx1\ngid\t1\nexists\t0\n"));
 }
 
 TEST_CASE("key options: quoted commas pass; open quotes, blanks, stray commas and newlines are named") {
@@ -152,7 +187,7 @@ TEST_CASE("key options that start with '#' or a key type are refused: sshd would
 }
 
 TEST_CASE("the scripts quote the user and carry the hash and size they check") {
-    CHECK(read_authorized_keys_script("a'b").starts_with("u='a'\\''b'\n"));
+    CHECK(read_authorized_keys_script("a'b", kTestNonce).starts_with("u='a'\\''b'\n"));
     RemoteAuthorizedKeys current;
     current.home = "/home/o'neil";
     current.uid = "1000";
@@ -161,16 +196,16 @@ TEST_CASE("the scripts quote the user and carry the hash and size they check") {
     current.content = "abc";
     current.user = "o'neil";
     std::string script = replace_authorized_keys_script(current, 42);
-    CHECK(script.starts_with("u='o'\\''neil'; uid=1000; gid=1000; "));
-    CHECK(script.find(" sh '/home/o'\\''neil/.ssh' \"$want\" 42\n") != std::string::npos);
-    CHECK(script.find("want=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") != std::string::npos);
+    CHECK(script.starts_with("u='o'\\''neil'; uid=1000; gid=1000\n"));
+    CHECK(script.find(" sh '/home/o'\\''neil/.ssh/authorized_keys' "
+                      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad 42 600 0 700 1 1048576\n") !=
+          std::string::npos);
     current.exists = false;
-    CHECK(replace_authorized_keys_script(current, 0).find("want=absent") != std::string::npos);
+    CHECK(replace_authorized_keys_script(current, 0).find("authorized_keys' absent 0 ") != std::string::npos);
 }
 
 TEST_CASE("the read answer: header, content verbatim, and the failures") {
-    auto r = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1000\ngid\t100\nexists\t1\n@@content\n" +
-                                                 std::string(kKeyA) + "\n# note"));
+    auto r = parse_read("u", "home\t/home/u\nuid\t1000\ngid\t100\nexists\t1\n", std::string(kKeyA) + "\n# note");
     REQUIRE(r);
     CHECK(r->home == "/home/u");
     CHECK(r->path() == "/home/u/.ssh/authorized_keys");
@@ -180,23 +215,24 @@ TEST_CASE("the read answer: header, content verbatim, and the failures") {
     CHECK(r->content == std::string(kKeyA) + "\n# note");
     CHECK(r->parsed.before.size() == 2);
 
-    auto absent = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1\ngid\t1\nexists\t0\n@@content\n"));
+    auto absent = parse_read("u", "home\t/home/u\nuid\t1\ngid\t1\nexists\t0\n");
     REQUIRE(absent);
     CHECK_FALSE(absent->exists);
     CHECK(absent->content.empty());
 
-    auto no_user = parse_read_answer("bob", answer(67, "", "no user \"bob\" on this node\n"));
+    auto no_user = parse_read_answer("bob", answer(67, "", "no user \"bob\" on this node\n"), kTestNonce);
     REQUIRE_FALSE(no_user);
     CHECK(no_user.error().message == "no user \"bob\" on this node");
 
-    auto broken = parse_read_answer("u", answer(0, "home\t/home/u\nuid\t1\ngid\t1\nexists\t1\n@@content\n"
-                                                   "# BEGIN clusterctl managed keys\nssh-ed25519 AAAA\n"));
+    auto broken = parse_read("u", "home\t/home/u\nuid\t1\ngid\t1\nexists\t1\n",
+                             "# BEGIN clusterctl managed keys\nssh-ed25519 AAAA\n");
     REQUIRE_FALSE(broken);
     CHECK(broken.error().message.find("nothing was changed") != std::string::npos);
 
-    CHECK_FALSE(parse_read_answer("u", answer(0, "garbage")));
-    CHECK_FALSE(parse_read_answer("u", answer(0, "home\trelative\nuid\t1\ngid\t1\nexists\t0\n@@content\n")));
-    auto link = parse_read_answer("u", answer(65, "", "/home/u/.ssh/authorized_keys is a symbolic link\n"));
+    CHECK_FALSE(parse_read_answer("u", answer(0, "garbage"), kTestNonce));
+    CHECK_FALSE(parse_read("u", "home\t/home/u\nuid\t1\ngid\t1\nexists\t0\n", std::nullopt));  // no content section
+    CHECK_FALSE(parse_read("u", "home\trelative\nuid\t1\ngid\t1\nexists\t0\n"));
+    auto link = parse_read_answer("u", answer(65, "", "/home/u/.ssh/authorized_keys is a symbolic link\n"), kTestNonce);
     REQUIRE_FALSE(link);
     CHECK(link.error().message.find("symbolic link") != std::string::npos);
 }
@@ -238,9 +274,31 @@ TEST_CASE("compare-and-swap: a file that keeps changing is given up on, never ov
     node.interfering_writes = 100;
     auto edited = edit_authorized_keys(node, "u", append(kKeyA), std::chrono::seconds(5), 3);
     REQUIRE_FALSE(edited);
-    CHECK(edited.error().message.find("kept changing") != std::string::npos);
+    CHECK(edited.error().message.find("kept changing under us (3 attempts); nothing was written") != std::string::npos);
     CHECK(node.swaps == 3);
+    CHECK(node.reads == 3);
     CHECK(node.content->find(kKeyA) == std::string::npos);
+}
+
+TEST_CASE("compare-and-swap: a rotation that collides with another writer swaps OLD for NEW and keeps their line") {
+    SimulatedFile node;
+    node.content = "# BEGIN clusterctl managed keys\n" + std::string(kKeyA) + "\n# END clusterctl managed keys\n";
+    node.interfering_writes = 1;
+    node.intruder_line = "# added by hand meanwhile";
+    // What key rotate plans: NEW in place of OLD, the rest of the block kept.
+    KeysPlanner rotate = [](const RemoteAuthorizedKeys& current) -> Result<KeysEdit> {
+        KeysEdit edit;
+        for (const auto& l : current.parsed.managed) edit.managed_lines.push_back(l.raw == kKeyA ? kKeyB : l.raw);
+        return edit;
+    };
+    auto edited = edit_authorized_keys(node, "u", rotate, std::chrono::seconds(5));
+    REQUIRE(edited);
+    CHECK(edited->changed);
+    CHECK(edited->attempts == 2);
+    CHECK(node.swaps == 2);
+    CHECK(node.content->find(kKeyA) == std::string::npos);
+    CHECK(node.content->find(kKeyB) != std::string::npos);
+    CHECK(node.content->find("# added by hand meanwhile\n") != std::string::npos);
 }
 
 TEST_CASE("an edit that changes nothing writes nothing; an absent file is not created empty") {
@@ -307,7 +365,7 @@ TEST_CASE("the real replace script under /bin/sh: a file changed since it was re
     CHECK(slurp(file) == theirs);
     int left = 0;
     for (const auto& entry : std::filesystem::directory_iterator(home.path / ".ssh"))
-        left += entry.path().filename().string().starts_with(".authorized_keys.clusterctl.");
+        left += entry.path().filename().string().starts_with(".authorized_keys.clusterctl-");
     CHECK(left == 0);  // no temp file left behind
 }
 
