@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/broadcast_source.hpp"
 #include "core/interrupt.hpp"
 #include "core/shell_quote.hpp"
 #include "fanout/fanout.hpp"
@@ -29,7 +30,8 @@ ExecStatus exec_status_for(ErrorKind kind) {
 
 namespace {
 
-NodeExecOutcome run_one(OpsContext& ctx, const Node& node, const std::string& command, const ExecRequest& request) {
+NodeExecOutcome run_one(OpsContext& ctx, const Node& node, const std::string& command, const ExecRequest& request,
+                        ByteSource& input) {
     NodeExecOutcome outcome;
     outcome.node = node.name;
     auto start = Clock::now();
@@ -58,7 +60,7 @@ NodeExecOutcome run_one(OpsContext& ctx, const Node& node, const std::string& co
         if (data.size() > room) outcome.truncated = true;
         kept.append(data.substr(0, std::min(room, data.size())));
     };
-    return finish((*connection)->exec(command, ctx.settings.command_timeout, sink));
+    return finish((*connection)->exec(command, input, ctx.settings.command_timeout, sink));
 }
 
 }  // namespace
@@ -131,8 +133,13 @@ Result<std::vector<NodeExecOutcome>> exec_on_nodes(OpsContext& ctx, const ExecRe
     auto nodes = resolve_nodes(ctx, request.nodeset);
     if (!nodes) return std::unexpected(nodes.error());
     std::vector<NodeExecOutcome> outcomes(nodes->size());
+    std::optional<BroadcastSource> stdin_copies;
+    if (request.input)
+        stdin_copies.emplace(*request.input, nodes->size(), static_cast<std::size_t>(std::max(ctx.settings.fanout, 1)));
     for_each_parallel(nodes->size(), ctx.settings.fanout, [&](std::size_t i) {
-        outcomes[i] = run_one(ctx, (*nodes)[i], command, request);
+        MemorySource no_input("");
+        outcomes[i] = run_one(ctx, (*nodes)[i], command, request, stdin_copies ? stdin_copies->reader(i) : no_input);
+        if (stdin_copies) stdin_copies->detach(i);  // a node that is done never holds the others back
         if (request.on_done) request.on_done(outcomes[i]);
     });
     return outcomes;
