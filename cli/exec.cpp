@@ -6,6 +6,8 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -13,6 +15,7 @@
 #include "core/interrupt.hpp"
 #include "core/line_splitter.hpp"
 #include "core/nodeset.hpp"
+#include "core/pipe_source.hpp"
 #include "core/units.hpp"
 #include "exit_codes.hpp"
 #include "ops/exec.hpp"
@@ -72,6 +75,9 @@ private:
     std::map<std::pair<std::string, int>, LineSplitter> splitters_;
     int stdout_error_ = 0;
 };
+
+// Stdin is open and not a terminal (a pipe, a file, /dev/null).
+bool stdin_is_input() { return ::fcntl(STDIN_FILENO, F_GETFD) != -1 && !::isatty(STDIN_FILENO); }
 
 nlohmann::json outcome_json(const NodeResult<ExecOutput>& o) {
     return {{"node", o.node},
@@ -150,6 +156,7 @@ void add_exec_commands(CLI::App& app, App& ctx) {
         std::string shell;
         bool gather = false;
         bool max_rc = false;
+        bool no_stdin = false;
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("exec", "run a command on every node of a NODESET");
@@ -158,12 +165,17 @@ void add_exec_commands(CLI::App& app, App& ctx) {
     cmd->add_option("--shell", opts->shell, "a shell command line, run as written");
     cmd->add_flag("-b,--gather", opts->gather, "gather output and fold nodes with identical output");
     cmd->add_flag("--max-rc", opts->max_rc, "exit with the largest remote exit status (255 if a node never finished)");
+    cmd->add_flag("-n,--no-stdin", opts->no_stdin,
+                  "give every node an empty stdin (else stdin, unless it is a terminal, goes to every node)");
     cmd->callback([&ctx, opts] {
         run_command(ctx, [&]() -> Result<int> {
             if (!opts->shell.empty()) opts->request.shell = opts->shell;
             auto ops = ctx.ops();
             if (!ops) return std::unexpected(ops.error());
             const Printer& p = ctx.printer();
+            // Like ssh: what is piped in goes to the command; a terminal is left alone.
+            PipeSource own_stdin(STDIN_FILENO, "stdin");
+            if (!opts->no_stdin && stdin_is_input()) opts->request.input = &own_stdin;
             LinePrefixer prefixer;
             bool stream = p.format != Format::json && !opts->gather;
             if (stream) {

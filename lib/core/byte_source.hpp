@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -22,7 +24,13 @@ public:
     virtual ~ByteSource() = default;
     // Copies up to buffer.size() bytes into `buffer`, waiting at most `wait`
     // for them (back-pressure: a caller that stops asking slows the producer).
+    // Never waits much longer than `wait`: the caller's loop also watches a
+    // deadline, Ctrl-C and the remote's output.
     virtual Result<Chunk> read(std::span<char> buffer, std::chrono::milliseconds wait) = 0;
+    // How many bytes are left, when that is known without reading them (a
+    // buffer in memory); a remote that needs to know whether any input
+    // follows (ssh_exec's long command lines) asks this.
+    virtual std::optional<std::uint64_t> known_size() const { return std::nullopt; }
 };
 
 // Bytes already in memory (a small script's stdin); `text` must outlive it.
@@ -35,6 +43,7 @@ public:
         rest_.remove_prefix(n);
         return Chunk{n, rest_.empty()};
     }
+    std::optional<std::uint64_t> known_size() const override { return rest_.size(); }
 
 private:
     std::string_view rest_;

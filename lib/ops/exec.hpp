@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/byte_source.hpp"
 #include "ops/context.hpp"
 
 namespace cc {
@@ -26,6 +27,9 @@ struct ExecRequest {
     std::string nodeset;
     std::vector<std::string> argv;     // quoted for the remote shell by shell_join
     std::optional<std::string> shell;  // or a shell line, taken as written
+    // Every node's stdin: read once and fed to all nodes at the pace of the
+    // slowest (core/broadcast_source.hpp). None: stdin is empty (an immediate EOF).
+    ByteSource* input = nullptr;
     // When set, output is streamed here (from worker threads) instead of gathered.
     std::function<void(const std::string& node, int stream, std::string_view data)> on_output;
     // Called from the worker thread as soon as a node is done.

@@ -126,12 +126,16 @@ public:
         if (p.events == 0) p.events = POLLIN;
         if (::poll(&p, 1, remaining_ms(deadline)) < 0 && errno != EINTR)
             return fail(ErrorKind::io, fmt::format("poll: {}", std::strerror(errno)));
-        // Keepalives are packets too: sending one mid key exchange breaks it.
-        if (established_) {
-            int next = 0;
-            libssh2_keepalive_send(session_, &next);
-        }
+        keep_alive();
         return {};
+    }
+
+    // Sends a keepalive when one is due.
+    void keep_alive() {
+        // Keepalives are packets too: sending one mid key exchange breaks it.
+        if (!established_) return;
+        int next = 0;
+        libssh2_keepalive_send(session_, &next);
     }
 
     // Repeats `step` while libssh2 says EAGAIN.

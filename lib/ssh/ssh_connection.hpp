@@ -29,9 +29,14 @@ public:
     const HostKey& host_key() const override { return key_; }
     const std::string& login_key_fingerprint() const override { return login_key_fingerprint_; }
     using Connection::exec;
+    // Streams `input` as the channel takes it (ssh_exec.cpp).
+    Result<ExecResult> exec(const std::string& command, ByteSource& input, milliseconds timeout,
+                            const OutputSink& sink) override;
+    // The same over a MemorySource.
     Result<ExecResult> exec(const std::string& command, std::string_view input, milliseconds timeout,
                             const OutputSink& sink) override;
-    Result<std::uint64_t> put_file(const std::string& local_path, const std::string& remote_path, unsigned mode,
+    using Connection::put_file;
+    Result<std::uint64_t> put_file(ByteSource& source, const std::string& remote_path, unsigned mode,
                                    milliseconds idle_timeout) override;
     Result<std::uint64_t> get_file(const std::string& remote_path, int local_fd, milliseconds idle_timeout) override;
     Result<void> make_dir(const std::string& remote_path, unsigned mode, milliseconds timeout) override;

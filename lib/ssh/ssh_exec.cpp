@@ -1,5 +1,7 @@
 #include "ssh/ssh_connection.hpp"
 
+#include <array>
+
 namespace cc::ssh {
 
 struct ChannelGuard {
@@ -36,8 +38,65 @@ std::string command_from_stdin(std::size_t script_size, bool input_follows) {
     return fmt::format("clusterctl_script=$({}; echo .) && eval \"${{clusterctl_script%.}}\"", reader);
 }
 
+namespace {
+
+// What goes on the channel's stdin: a long command line's script first, then
+// the source, pulled one buffer at a time, so memory stays one buffer however
+// much input there is. The pending bytes stay put until libssh2 took them:
+// a half-sent packet must be repeated with the same data.
+class ChannelInput {
+public:
+    ChannelInput(std::string_view script, ByteSource& source) : script_(script), source_(source) {}
+
+    // The bytes to write next: empty at the end of input, or when the source
+    // has none within `wait` (then starved() is true).
+    Result<std::string_view> pending(milliseconds wait) {
+        starved_ = false;
+        if (!script_.empty()) return script_;
+        if (begin_ < end_) return std::string_view(buffer_.data() + begin_, end_ - begin_);
+        if (eof_) return std::string_view();
+        auto chunk = source_.read(buffer_, wait);
+        if (!chunk) return std::unexpected(chunk.error());
+        begin_ = 0;
+        end_ = chunk->size;
+        eof_ = chunk->eof;
+        starved_ = end_ == 0 && !eof_;
+        return std::string_view(buffer_.data(), end_);
+    }
+    void consume(std::size_t n) {
+        std::size_t from_script = std::min(n, script_.size());
+        script_.remove_prefix(from_script);
+        begin_ += n - from_script;
+    }
+    bool finished() const { return script_.empty() && begin_ == end_ && eof_; }
+    bool starved() const { return starved_; }
+
+private:
+    std::string_view script_;
+    ByteSource& source_;
+    std::array<char, 64 * 1024> buffer_;
+    std::size_t begin_ = 0, end_ = 0;
+    bool eof_ = false;
+    bool starved_ = false;
+};
+
+// How long one turn of the loop waits for a source that has nothing yet: short,
+// since meanwhile the remote's output is not read and its window not opened.
+constexpr milliseconds kSourceWait{10};
+
+}  // namespace
+
+Result<ExecResult> SshConnection::exec(const std::string& command, std::string_view input, milliseconds timeout,
+                                       const OutputSink& sink) {
+    MemorySource source(input);
+    return exec(command, source, timeout, sink);
+}
+
 // One poll loop feeds stdin and drains stdout/stderr together, so a remote
-// that talks before it has read all its input cannot deadlock us.
+// that talks before it has read all its input cannot deadlock us. Input is
+// pulled from the source only as the channel window takes it (back-pressure:
+// a slow node slows its source), and a source with nothing to give is waited
+// on only briefly, so the deadline, Ctrl-C and the output are still seen.
 //
 // libssh2 1.10 keeps at most one half-sent packet per session: until a
 // blocked channel_write is repeated to completion, any other packet (the
@@ -45,20 +104,16 @@ std::string command_from_stdin(std::size_t script_size, bool input_follows) {
 // ours is half-sent we therefore only pull packets in (channel_wait_eof reads
 // without sending) and leave them queued for channel_read; not reading at all
 // could deadlock, since sshd stops reading from a client whose output piles up.
-Result<ExecResult> SshConnection::exec(const std::string& command_line, std::string_view command_input,
+Result<ExecResult> SshConnection::exec(const std::string& command_line, ByteSource& command_input,
                                        milliseconds timeout, const OutputSink& sink) {
     Session& s = *session_;
     const bool long_line = command_line.size() > kLongCommand;
-    const std::string fixed = long_line ? command_from_stdin(command_line.size(), !command_input.empty()) : "";
+    const auto input_size = command_input.known_size();
+    const bool input_follows = !input_size || *input_size > 0;
+    const std::string fixed = long_line ? command_from_stdin(command_line.size(), input_follows) : "";
     const std::string& command = long_line ? fixed : command_line;
-    std::string_view input = command_input;
-    std::string script_and_input;
-    if (long_line) {
-        script_and_input = command_line;
-        script_and_input.append(command_input);
-        input = script_and_input;
-        steps_(fmt::format("command line of {} bytes goes on stdin", command_line.size()));
-    }
+    if (long_line) steps_(fmt::format("command line of {} bytes goes on stdin", command_line.size()));
+    ChannelInput input(long_line ? std::string_view(command_line) : std::string_view(), command_input);
     auto start = Clock::now();
     auto deadline = start + timeout;
     const std::string what = "command";
@@ -76,23 +131,25 @@ Result<ExecResult> SshConnection::exec(const std::string& command_line, std::str
     if (*rc < 0) return std::unexpected(s.failure("cannot start the command", *rc));
     steps_("command started");
 
-    std::size_t written = 0;
     bool input_done = false;    // EOF sent, or the remote takes no more input
     bool send_pending = false;  // a packet of ours is half in the socket
     auto half_sent = [&] { return (libssh2_session_block_directions(s.get()) & LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0; };
     // Writes what the channel window and the socket take now; true if anything moved.
-    auto feed = [&]() -> Result<bool> {
+    auto feed = [&](milliseconds source_wait) -> Result<bool> {
         bool moved = false;
-        while (written < input.size()) {
+        for (;;) {
             // A remote that has finished gets no more input, but a half-sent
             // packet is completed so the session stays usable.
             if (!send_pending && libssh2_channel_eof(ch)) {
-                input_done = true;
+                input_done = true;  // the remote is done: no EOF needed
                 return moved;
             }
-            ssize_t n = libssh2_channel_write(ch, input.data() + written, input.size() - written);
+            auto data = input.pending(moved ? milliseconds(0) : source_wait);
+            if (!data) return std::unexpected(data.error());
+            if (data->empty()) break;
+            ssize_t n = libssh2_channel_write(ch, data->data(), data->size());
             if (n > 0) {
-                written += static_cast<std::size_t>(n);
+                input.consume(static_cast<std::size_t>(n));
                 send_pending = false;
                 moved = true;
                 continue;
@@ -110,10 +167,7 @@ Result<ExecResult> SshConnection::exec(const std::string& command_line, std::str
             }
             return std::unexpected(s.failure("writing command input", static_cast<int>(n)));
         }
-        if (!send_pending && libssh2_channel_eof(ch)) {
-            input_done = true;  // the remote is done: no EOF needed
-            return moved;
-        }
+        if (!input.finished()) return moved;  // starved: the source has nothing yet
         int sent = libssh2_channel_send_eof(ch);
         if (sent == 0) {
             input_done = true;
@@ -134,6 +188,7 @@ Result<ExecResult> SshConnection::exec(const std::string& command_line, std::str
 
     ExecResult result;
     char buffer[32768];
+    bool idle = false;  // the last turn moved nothing: the next may wait on the source
     for (;;) {
         // A node that never stops talking keeps this loop from waiting, so
         // Ctrl-C (or a closed stdout) is looked for here too; the session is
@@ -146,7 +201,8 @@ Result<ExecResult> SshConnection::exec(const std::string& command_line, std::str
             if (auto w = s.wait(deadline, what, timeout); !w) return std::unexpected(w.error());
         bool progressed = false;
         if (!input_done) {
-            auto moved = feed();
+            auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+            auto moved = feed(idle ? std::clamp(left, milliseconds(0), kSourceWait) : milliseconds(0));
             if (!moved) return std::unexpected(moved.error());
             progressed = *moved;
         }
@@ -175,7 +231,13 @@ Result<ExecResult> SshConnection::exec(const std::string& command_line, std::str
             }
             if (libssh2_channel_eof(ch)) break;
         }
+        idle = !progressed;
         if (progressed) continue;
+        // Waiting for the source, not the socket: the next feed waits on it.
+        if (!input_done && !send_pending && input.starved()) {
+            s.keep_alive();
+            continue;
+        }
         if (auto w = s.wait(deadline, what, timeout); !w) return std::unexpected(w.error());
     }
     auto closed = s.retry([&] { return libssh2_channel_close(ch); }, deadline, what, timeout);

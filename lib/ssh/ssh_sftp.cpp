@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "core/pipe_source.hpp"
 #include "ssh/ssh_connection.hpp"
 
 namespace cc::ssh {
@@ -10,6 +11,8 @@ namespace cc::ssh {
 namespace {
 
 constexpr std::size_t kChunk = 256 * 1024;
+// How long one turn waits for a source that has nothing yet.
+constexpr milliseconds kSourceWait{250};
 
 std::string sftp_error(LIBSSH2_SFTP* sftp) {
     switch (libssh2_sftp_last_error(sftp)) {
@@ -106,11 +109,8 @@ Result<void> SshConnection::make_dir(const std::string& remote_path, unsigned mo
                                                remote_path, sftp_error(*sftp)));
 }
 
-Result<std::uint64_t> SshConnection::put_file(const std::string& local_path, const std::string& remote_path,
-                                              unsigned mode, milliseconds idle_timeout) {
-    FdGuard local{::open(local_path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (local.fd < 0)
-        return fail(ErrorKind::io, fmt::format("cannot read \"{}\": {}", local_path, std::strerror(errno)));
+Result<std::uint64_t> SshConnection::put_file(ByteSource& source, const std::string& remote_path, unsigned mode,
+                                              milliseconds idle_timeout) {
     auto deadline = Clock::now() + idle_timeout;
     auto sftp = this->sftp(deadline, idle_timeout);
     if (!sftp) return std::unexpected(sftp.error());
@@ -129,17 +129,22 @@ Result<std::uint64_t> SshConnection::put_file(const std::string& local_path, con
     remote.handle = *opened;
     std::vector<char> buffer(kChunk);
     std::uint64_t total = 0;
-    for (;;) {
-        ssize_t got = ::read(local.fd, buffer.data(), buffer.size());
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) return fail(ErrorKind::io, fmt::format("reading \"{}\": {}", local_path, std::strerror(errno)));
-        if (got == 0) break;
+    for (bool eof = false; !eof;) {
+        // The source is asked for the next chunk only when the node took the last
+        // one (back-pressure), and waited on briefly, so Ctrl-C and the idle
+        // deadline are still seen while it has nothing.
+        if (interrupt_requested() || Clock::now() >= deadline)  // wait() reports either
+            if (auto w = session_->wait(deadline, "SFTP write", idle_timeout); !w) return std::unexpected(w.error());
+        auto chunk = source.read(buffer, std::min(kSourceWait, std::chrono::duration_cast<milliseconds>(
+                                                                   deadline - Clock::now())));
+        if (!chunk) return std::unexpected(chunk.error());
+        eof = chunk->eof;
+        if (chunk->size == 0) continue;
         std::size_t sent = 0;
-        while (sent < static_cast<std::size_t>(got)) {
-            ssize_t n = libssh2_sftp_write(remote.handle, buffer.data() + sent, static_cast<std::size_t>(got) - sent);
+        while (sent < chunk->size) {
+            ssize_t n = libssh2_sftp_write(remote.handle, buffer.data() + sent, chunk->size - sent);
             if (n > 0) {
                 sent += static_cast<std::size_t>(n);
-                deadline = Clock::now() + idle_timeout;  // progress: the idle clock restarts
                 continue;
             }
             if (n != LIBSSH2_ERROR_EAGAIN)
@@ -147,7 +152,8 @@ Result<std::uint64_t> SshConnection::put_file(const std::string& local_path, con
                                                            remote_path, sftp_error(*sftp)));
             if (auto w = session_->wait(deadline, "SFTP write", idle_timeout); !w) return std::unexpected(w.error());
         }
-        total += static_cast<std::uint64_t>(got);
+        deadline = Clock::now() + idle_timeout;  // progress: the idle clock restarts
+        total += chunk->size;
     }
     // Set the mode exactly: the open() mode above is filtered by the remote umask.
     LIBSSH2_SFTP_ATTRIBUTES attrs{};
@@ -222,3 +228,20 @@ Result<std::uint64_t> SshConnection::get_file(const std::string& remote_path, in
 }
 
 }  // namespace cc::ssh
+
+namespace cc {
+
+Result<std::uint64_t> Connection::put_file(ByteSource&, const std::string& remote_path, unsigned, std::chrono::milliseconds) {
+    return fail(ErrorKind::remote, fmt::format("cannot write \"{}\": this connection has no file transfer", remote_path));
+}
+
+Result<std::uint64_t> Connection::put_file(const std::string& local_path, const std::string& remote_path, unsigned mode,
+                                           std::chrono::milliseconds idle_timeout) {
+    ssh::FdGuard local{::open(local_path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (local.fd < 0)
+        return fail(ErrorKind::io, fmt::format("cannot read \"{}\": {}", local_path, std::strerror(errno)));
+    PipeSource source(local.fd, fmt::format("\"{}\"", local_path));
+    return put_file(source, remote_path, mode, idle_timeout);
+}
+
+}  // namespace cc

@@ -58,9 +58,11 @@ public:
     // empty input is an immediate EOF); fails with ErrorKind::timeout past `timeout`.
     virtual Result<ExecResult> exec(const std::string& command, std::string_view input,
                                     std::chrono::milliseconds timeout, const OutputSink& sink) = 0;
-    // The same with stdin pulled from `input` as the remote reads it, so one
-    // source can feed many nodes at the pace of the slowest. (Placeholder:
-    // the base drains the source first; the streaming issue-10 work replaces it.)
+    // The same with stdin pulled from `input` as the remote reads it (back-pressure:
+    // a node that reads slowly is asked for less), so one source can feed many nodes
+    // at the pace of the slowest in bounded memory; EOF goes to the remote at the
+    // source's EOF, and a source's read error fails the command. The real connection
+    // streams; this default (for test fakes) reads the whole source first.
     virtual Result<ExecResult> exec(const std::string& command, ByteSource& input, std::chrono::milliseconds timeout,
                                     const OutputSink& sink) {
         std::string all;
@@ -82,9 +84,15 @@ public:
 
     // SFTP on the same session. Transfers stream in chunks and fail with
     // ErrorKind::timeout only when no byte moved for `idle_timeout`.
-    // put_file creates `remote_path` (which must not exist yet) and sets `mode` on it.
+    // put_file creates `remote_path` (which must not exist yet), writes what `source`
+    // gives up to its EOF (pulled only as fast as the node takes it), and sets `mode`.
+    // The real connection overrides this one; the default refuses (test fakes
+    // that script transfers override either overload).
+    virtual Result<std::uint64_t> put_file(ByteSource& source, const std::string& remote_path, unsigned mode,
+                                           std::chrono::milliseconds idle_timeout);
+    // The same from a local file: opens it and calls the overload above (ssh_sftp.cpp).
     virtual Result<std::uint64_t> put_file(const std::string& local_path, const std::string& remote_path,
-                                           unsigned mode, std::chrono::milliseconds idle_timeout) = 0;
+                                           unsigned mode, std::chrono::milliseconds idle_timeout);
     // get_file writes a regular remote file into `local_fd`, which the caller opened (and decided
     // how safely), and fsyncs it; a directory or other non-regular file is refused.
     virtual Result<std::uint64_t> get_file(const std::string& remote_path, int local_fd,

@@ -94,8 +94,11 @@ class ClusterTestCase(unittest.TestCase):
     def run_ctl(self, *args, extra_env=None, timeout=120, stdin=None):
         cmd = [BIN, "--inventory", self.inventory, "--config", self.config, *args]
         start = time.monotonic()
+        # Without stdin given, an empty one: exec forwards a piped stdin to the nodes,
+        # and ctest's own stdin may be a pipe that never ends.
+        feed = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
         proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(extra_env),
-                              timeout=timeout, input=stdin)
+                              timeout=timeout, **feed)
         return Result(proc, time.monotonic() - start)
 
     def ok(self, *args, **kw):

@@ -1,7 +1,11 @@
 """exec and nodeset against real sshd nodes: quoting, exit codes, deadlines,
 stuck nodes, binary and large output."""
+import hashlib
+import json
+import os
 import re
 import subprocess
+import time
 import unittest
 
 from clusterlib import BIN, ClusterTestCase, require_cluster
@@ -233,6 +237,108 @@ class Exec(ClusterTestCase):
         r = self.run_ctl("exec", "@all")
         self.assertEqual(r.rc, 1)
         self.assertIn("no command", r.err)
+
+
+class Stdin(ClusterTestCase):
+    """exec's own stdin goes to every node (read once, at the pace of the slowest node) unless it is
+    a terminal or -n is given."""
+
+    def setUp(self):
+        super().setUp()
+        self.names = [n["name"] for n in self.cluster["nodes"]][:4]
+        for name in self.names:
+            self.add(name)
+        self.four = ",".join(self.names)
+
+    def exec_with_stdin(self, stdin, *args, timeout=180):
+        """clusterctl exec ARGS with `stdin` (bytes, or a file object) as its stdin."""
+        cmd = [BIN, "--inventory", self.inventory, "--config", self.config, "exec", *args]
+        feed = {"input": stdin} if isinstance(stdin, bytes) else {"stdin": stdin}
+        start = time.monotonic()
+        proc = subprocess.run(cmd, capture_output=True, env=self.env(), timeout=timeout, **feed)
+        return proc, time.monotonic() - start
+
+    def test_piped_stdin_is_printed_by_every_node(self):
+        proc, _ = self.exec_with_stdin(b"hi\n", self.four, "--", "cat")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(sorted(proc.stdout.decode().splitlines()), sorted(f"{n}: hi" for n in self.names))
+
+    def test_fifty_megabytes_reach_every_node_byte_identical(self):
+        data = os.urandom(50 * 1024 * 1024)
+        proc, _ = self.exec_with_stdin(data, "-o", "json", self.four, "--", "sha256sum")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        digest = hashlib.sha256(data).hexdigest()
+        outcomes = json.loads(proc.stdout)
+        self.assertEqual(len(outcomes), 4)
+        for o in outcomes:
+            self.assertEqual(o["stdout"], f"{digest}  -\n", o["node"])
+
+    def test_a_node_that_exits_without_reading_stdin_does_not_stall_the_others(self):
+        data = os.urandom(30 * 1024 * 1024)  # far more than the ring and the SSH windows hold
+        first = self.names[0]
+        line = f'if [ "$(uname -n)" = {first} ]; then exit 0; else sha256sum; fi'
+        proc, seconds = self.exec_with_stdin(data, "-o", "json", "--timeout", "60", self.four, "--shell", line)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        digest = hashlib.sha256(data).hexdigest()
+        for o in json.loads(proc.stdout):
+            self.assertEqual(o["status"], "ok", o)
+            self.assertEqual(o["stdout"], "" if o["node"] == first else f"{digest}  -\n", o["node"])
+        self.assertLess(seconds, 60)
+
+    def test_no_stdin_gives_every_node_an_empty_stdin_even_when_stdin_never_ends(self):
+        with open("/dev/zero", "rb") as endless:
+            proc, seconds = self.exec_with_stdin(endless, "-n", "-o", "json", self.four, "--", "wc", "-c")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual({o["stdout"].strip() for o in json.loads(proc.stdout)}, {"0"})
+        self.assertLess(seconds, 30)
+
+    def test_a_terminal_stdin_is_not_read(self):
+        master, slave = os.openpty()
+        try:
+            os.write(master, b"typed at the terminal\n")
+            proc, seconds = self.exec_with_stdin(os.fdopen(slave, "rb", closefd=False), "-o", "json", self.four,
+                                                 "--", "cat", timeout=60)
+        finally:
+            os.close(master)
+            os.close(slave)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual({o["stdout"] for o in json.loads(proc.stdout)}, {""})  # EOF at once, nothing typed
+        self.assertLess(seconds, 30)
+
+    def test_ctrl_c_stops_an_endless_transfer_promptly(self):
+        import signal
+        with open("/dev/zero", "rb") as endless:
+            cmd = [BIN, "--inventory", self.inventory, "--config", self.config, "exec", "-o", "json", self.four,
+                   "--", "sh", "-c", "cat >/dev/null"]
+            proc = subprocess.Popen(cmd, stdin=endless, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env())
+            time.sleep(2)
+            start = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=20)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertLess(time.monotonic() - start, 1.5)
+        self.assertEqual({o["status"] for o in json.loads(out)}, {"interrupted"})
+
+    def test_the_deadline_stops_an_endless_transfer(self):
+        with open("/dev/zero", "rb") as endless:
+            proc, seconds = self.exec_with_stdin(endless, "-o", "json", "--timeout", "2", self.four, "--",
+                                                 "sh", "-c", "cat >/dev/null")
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertEqual({o["status"] for o in json.loads(proc.stdout)}, {"timeout"})
+        self.assertLess(seconds, 6)
+
+    def test_with_more_nodes_than_the_fanout_a_small_stdin_reaches_all_and_a_large_one_fails_the_late_nodes(self):
+        proc, _ = self.exec_with_stdin(b"small\n", "--fanout", "1", "-o", "json", self.four, "--", "cat")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual({o["stdout"] for o in json.loads(proc.stdout)}, {"small\n"})
+        data = os.urandom(8 * 1024 * 1024)
+        proc, _ = self.exec_with_stdin(data, "--fanout", "1", "-o", "json", self.four, "--", "sha256sum")
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        outcomes = json.loads(proc.stdout)
+        self.assertEqual(outcomes[0]["stdout"], f"{hashlib.sha256(data).hexdigest()}  -\n")
+        for o in outcomes[1:]:
+            self.assertNotEqual(o["status"], "ok", o)
+            self.assertIn("more readers than run at once", o["error"] or "", o)
 
 
 class NodesetCommand(ClusterTestCase):
