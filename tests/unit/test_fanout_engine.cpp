@@ -16,6 +16,7 @@
 #include "fanout/exit_code.hpp"
 #include "ops/exec.hpp"
 #include "ops/node_ops.hpp"
+#include "remote/command.hpp"
 #include "temp_dir.hpp"
 
 using namespace cc;
