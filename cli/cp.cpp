@@ -6,6 +6,7 @@
 #include "core/units.hpp"
 #include "exit_codes.hpp"
 #include "ops/copy.hpp"
+#include "views/run_view.hpp"
 
 namespace cc::cli {
 
@@ -31,29 +32,7 @@ void add_cp_commands(CLI::App& app, App& ctx) {
                 failed += o.status == ExecStatus::ok ? 0 : 1;
                 interrupted = interrupted || o.status == ExecStatus::interrupted;
             }
-            if (p.format == Format::json) {
-                nlohmann::json out = nlohmann::json::array();
-                for (const auto& o : *outcomes)
-                    out.push_back({{"node", o.node},
-                                   {"status", exec_status_name(o.status)},
-                                   {"bytes", o.bytes},
-                                   {"files", o.files},
-                                   {"local_path", o.local_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.local_path)},
-                                   {"error", o.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.error)},
-                                   {"duration_ms", o.duration.count()}});
-                p.json(out);
-            } else {
-                std::vector<Column<NodeCopyOutcome>> columns = {
-                    {"NODE", false, [](const NodeCopyOutcome& o) { return o.node; }},
-                    {"STATUS", false, [](const NodeCopyOutcome& o) { return std::string(exec_status_name(o.status)); },
-                     [](const NodeCopyOutcome& o) { return o.status == ExecStatus::ok ? Style::good : Style::bad; }},
-                    {"FILES", false, [](const NodeCopyOutcome& o) { return std::to_string(o.files); }},
-                    {"BYTES", false, [](const NodeCopyOutcome& o) { return format_bytes(o.bytes); }},
-                    {"DETAIL", false, [](const NodeCopyOutcome& o) {
-                         return o.status == ExecStatus::ok ? (o.local_path.empty() ? "-" : o.local_path) : o.error;
-                     }}};
-                p.rows(*outcomes, columns);
-            }
+            p.list(*outcomes, copy_outcome_columns());
             p.note(fmt::format("{} copied, {} failed", outcomes->size() - failed, failed));
             if (interrupted) return kExitInterrupted;
             return failed ? kExitPartial : kExitOk;

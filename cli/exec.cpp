@@ -16,6 +16,7 @@
 #include "core/units.hpp"
 #include "exit_codes.hpp"
 #include "ops/exec.hpp"
+#include "views/run_view.hpp"
 
 namespace cc::cli {
 
@@ -72,18 +73,6 @@ private:
     std::map<std::pair<std::string, int>, LineSplitter> splitters_;
     int stdout_error_ = 0;
 };
-
-nlohmann::json outcome_json(const NodeExecOutcome& o) {
-    return {{"node", o.node},
-            {"status", exec_status_name(o.status)},
-            {"exit_status", o.exit_status ? nlohmann::json(*o.exit_status) : nlohmann::json(nullptr)},
-            {"exit_signal", o.exit_signal.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.exit_signal)},
-            {"error", o.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.error)},
-            {"stdout", o.out},
-            {"stderr", o.err},
-            {"truncated", o.truncated},
-            {"duration_ms", o.duration.count()}};
-}
 
 // dshbak -c / clush -b: nodes with identical output share one block.
 void print_gathered(const std::vector<NodeExecOutcome>& outcomes) {
@@ -185,9 +174,7 @@ void add_exec_commands(CLI::App& app, App& ctx) {
             auto outcomes = exec_on_nodes(**ops, opts->request);
             if (!outcomes) return std::unexpected(outcomes.error());
             if (p.format == Format::json) {
-                nlohmann::json out = nlohmann::json::array();
-                for (const auto& o : *outcomes) out.push_back(outcome_json(o));
-                p.json(out);
+                p.json(json_array(*outcomes, exec_outcome_fields()));
             } else if (opts->gather) {
                 print_gathered(*outcomes);
                 for (const auto& o : *outcomes)
