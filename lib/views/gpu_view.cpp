@@ -54,6 +54,12 @@ json processes_json(const GpuRow& r) {
     return out;
 }
 
+// The container's name, else its short id.
+std::string container_text(const ProcessRow& r) {
+    const GpuProcess& p = *r.process;
+    return cell_text(or_null(p.container_name.empty() ? p.container_id.substr(0, 12) : p.container_name));
+}
+
 json gpus_json(const NodeGpuStatus& n) {
     json out = json::array();
     for (const auto& g : n.gpus) out.push_back(json_object(GpuRow{&n, &g}, gpu_columns(), {"node"}));
@@ -85,20 +91,34 @@ const std::vector<Column<GpuRow>>& gpu_columns() {
     static const std::vector<Column<R>> columns = {
         {.header = "NODE", .json_key = "node", .value = [](const R& r) { return r.node->node; }},
         {.header = "GPU", .json_key = "index", .value = sample([](const S& s) { return s.index; })},
-        {.header = "UUID", .json_key = "uuid", .value = sample([](const S& s) { return or_null(s.uuid); }), .wide_only = true},
-        {.header = "NAME", .json_key = "name", .value = sample([](const S& s) { return or_null(s.name); }), .text = [](const R& r) { return r.gpu ? r.gpu->sample.name : node_row_text(*r.node); }, .style = name_style},
+        {.header = "UUID", .json_key = "uuid",
+         .value = sample([](const S& s) { return or_null(s.uuid); }),
+         .wide_only = true},
+        {.header = "NAME", .json_key = "name",
+         .value = sample([](const S& s) { return or_null(s.name); }),
+         .text = [](const R& r) { return r.gpu ? r.gpu->sample.name : node_row_text(*r.node); },
+         .style = name_style},
         {.json_key = "pci_bus_id", .value = sample([](const S& s) { return or_null(s.pci_bus_id); })},
-        {.header = "UTIL", .json_key = "utilization_gpu", .value = sample([](const S& s) { return or_null(s.utilization_gpu); }), .text = sample_text([](const S& s) { return opt_text(s.utilization_gpu, "%"); })},
+        {.header = "UTIL", .json_key = "utilization_gpu",
+         .value = sample([](const S& s) { return or_null(s.utilization_gpu); }),
+         .text = sample_text([](const S& s) { return opt_text(s.utilization_gpu, "%"); })},
         {.header = "MEMORY", .text = sample_text(memory_text)},
         {.json_key = "memory_used_mib", .value = sample([](const S& s) { return or_null(s.memory_used_mib); })},
         {.json_key = "memory_total_mib", .value = sample([](const S& s) { return or_null(s.memory_total_mib); })},
-        {.header = "TEMP", .json_key = "temperature_c", .value = sample([](const S& s) { return or_null(s.temperature_c); }), .text = sample_text([](const S& s) { return opt_text(s.temperature_c, "C"); })},
+        {.header = "TEMP", .json_key = "temperature_c",
+         .value = sample([](const S& s) { return or_null(s.temperature_c); }),
+         .text = sample_text([](const S& s) { return opt_text(s.temperature_c, "C"); })},
         {.header = "POWER", .text = sample_text(power_text)},
         {.json_key = "power_draw_w", .value = sample([](const S& s) { return or_null(s.power_draw_w); })},
         {.json_key = "power_limit_w", .value = sample([](const S& s) { return or_null(s.power_limit_w); })},
-        {.header = "MIG", .json_key = "mig_mode", .value = sample([](const S& s) { return or_null(s.mig_mode); }), .wide_only = true},
-        {.header = "DRIVER", .json_key = "driver_version", .value = sample([](const S& s) { return or_null(s.driver_version); }), .wide_only = true},
-        {.header = "HOLDER", .json_key = "holder", .value = [](const R& r) { return r.gpu ? or_null(r.gpu->holder) : json(nullptr); }},
+        {.header = "MIG", .json_key = "mig_mode",
+         .value = sample([](const S& s) { return or_null(s.mig_mode); }),
+         .wide_only = true},
+        {.header = "DRIVER", .json_key = "driver_version",
+         .value = sample([](const S& s) { return or_null(s.driver_version); }),
+         .wide_only = true},
+        {.header = "HOLDER", .json_key = "holder",
+         .value = [](const R& r) { return r.gpu ? or_null(r.gpu->holder) : json(nullptr); }},
         {.json_key = "processes", .value = processes_json},
     };
     return columns;
@@ -106,7 +126,8 @@ const std::vector<Column<GpuRow>>& gpu_columns() {
 
 const std::vector<Column<GpuRow>>& free_gpu_columns() {
     static const std::vector<Column<GpuRow>> columns = [] {
-        const std::vector<std::string_view> keys = {"node", "index", "uuid", "name", "memory_total_mib", "memory_used_mib"};
+        const std::vector<std::string_view> keys = {"node",           "index", "uuid", "name",
+                                                    "memory_total_mib", "memory_used_mib"};
         std::vector<Column<GpuRow>> out = gpu_columns();
         for (auto& c : out)
             if (c.json_key && std::find(keys.begin(), keys.end(), c.json_key) == keys.end()) c.json_key = nullptr;
@@ -132,16 +153,25 @@ const std::vector<Column<ProcessRow>>& process_columns() {
     static const std::vector<Column<R>> columns = {
         {.header = "NODE", .json_key = "node", .value = [](const R& r) { return r.node->node; }},
         {.header = "GPU", .json_key = "gpu_index", .value = [](const R& r) { return r.gpu->sample.index; }},
-        {.header = "UUID", .json_key = "gpu_uuid", .value = [](const R& r) { return or_null(r.gpu->sample.uuid); }, .wide_only = true},
+        {.header = "UUID", .json_key = "gpu_uuid",
+         .value = [](const R& r) { return or_null(r.gpu->sample.uuid); },
+         .wide_only = true},
         {.header = "PID", .json_key = "pid", .value = [](const R& r) { return r.process->pid; }},
-        {.header = "MEMORY", .json_key = "used_memory_mib", .value = [](const R& r) { return or_null(r.process->used_memory_mib); }, .text = [](const R& r) { return opt_text(r.process->used_memory_mib, " MiB"); }},
-        {.header = "PROCESS", .json_key = "process_name", .value = [](const R& r) { return or_null(r.process->process_name); }},
+        {.header = "MEMORY", .json_key = "used_memory_mib",
+         .value = [](const R& r) { return or_null(r.process->used_memory_mib); },
+         .text = [](const R& r) { return opt_text(r.process->used_memory_mib, " MiB"); }},
+        {.header = "PROCESS", .json_key = "process_name",
+         .value = [](const R& r) { return or_null(r.process->process_name); }},
         {.header = "USER", .json_key = "user", .value = [](const R& r) { return or_null(r.process->user); }},
-        {.header = "CONTAINER", .text = [](const R& r) { return cell_text(or_null(r.process->container_name.empty() ? r.process->container_id.substr(0, 12) : r.process->container_name)); }},
-        {.header = "CONTAINER_ID", .json_key = "container_id", .value = [](const R& r) { return or_null(r.process->container_id); }, .wide_only = true},
+        {.header = "CONTAINER",
+         .text = container_text},
+        {.header = "CONTAINER_ID", .json_key = "container_id",
+         .value = [](const R& r) { return or_null(r.process->container_id); },
+         .wide_only = true},
         {.json_key = "container_name", .value = [](const R& r) { return or_null(r.process->container_name); }},
         {.json_key = "runtime", .value = [](const R& r) { return or_null(r.process->runtime); }},
-        {.header = "INSTANCE", .json_key = "instance", .value = [](const R& r) { return or_null(r.process->instance); }},
+        {.header = "INSTANCE", .json_key = "instance",
+         .value = [](const R& r) { return or_null(r.process->instance); }},
         {.header = "OWNER", .json_key = "owner", .value = [](const R& r) { return or_null(r.process->owner); }},
     };
     return columns;

@@ -45,14 +45,27 @@ Style state_style(CheckState s) {
 // One table column per check; JSON has them all under "checks".
 Column<NodeCheckReport> check_column(const char* header, const char* name) {
     return {.header = header,
-            .value = [name](const NodeCheckReport& r) -> json { auto* c = find_check(r, name); return c ? json(check_state_name(c->state)) : json(nullptr); },
-            .style = [name](const NodeCheckReport& r) { auto* c = find_check(r, name); return c ? state_style(c->state) : Style::none; }};
+            .value = [name](const NodeCheckReport& r) -> json {
+                const CheckItem* c = find_check(r, name);
+                return c ? json(check_state_name(c->state)) : json(nullptr);
+            },
+            .style = [name](const NodeCheckReport& r) {
+                const CheckItem* c = find_check(r, name);
+                return c ? state_style(c->state) : Style::none;
+            }};
 }
 
 json checks_json(const NodeCheckReport& r) {
     json out = json::object();
     for (const auto& c : r.checks) out[c.name] = {{"state", check_state_name(c.state)}, {"detail", or_null(c.detail)}};
     return out;
+}
+
+json host_key_json(const Node& n) { return {{"type", n.host_key.type}, {"fingerprint", n.host_key.fingerprint}}; }
+
+std::string facts_detail(const FactsOutcome& o) {
+    if (!o.facts) return o.failure->message;
+    return fmt::format("{}, {}, {} GPU(s)", o.facts->hostname, o.facts->os, o.facts->gpus.size());
 }
 
 json error_kind_json(const std::optional<ErrorKind>& kind) {
@@ -75,20 +88,36 @@ const std::vector<Column<Node>>& node_columns() {
         {.header = "PORT", .json_key = "port", .value = [](const Node& n) { return n.port; }, .wide_only = true},
         {.header = "USER", .json_key = "user", .value = [](const Node& n) { return n.user; }, .wide_only = true},
         {.json_key = "identity", .value = [](const Node& n) { return or_null(n.identity); }},
-        {.header = "GPUS", .value = [](const Node& n) { return gpus_text(n); }},
-        {.header = "RUNTIME", .value = nullptr, .text = fact([](const Facts& f) { return f.runtime.empty() ? "none" : f.runtime + " " + f.runtime_version; })},
+        {.header = "GPUS", .text = gpus_text},
+        {.header = "RUNTIME",
+         .text = fact([](const Facts& f) { return f.runtime.empty() ? "none" : f.runtime + " " + f.runtime_version; })},
         {.header = "OS", .text = fact([](const Facts& f) { return f.os; })},
         {.header = "KERNEL", .text = fact([](const Facts& f) { return f.kernel; }), .wide_only = true},
         {.header = "ARCH", .text = fact([](const Facts& f) { return f.arch; }), .wide_only = true},
         {.header = "CPUS", .text = fact([](const Facts& f) { return std::to_string(f.cpus); }), .wide_only = true},
-        {.header = "MEMORY", .text = fact([](const Facts& f) { return format_bytes(f.memory_bytes); }), .wide_only = true},
-        {.header = "DISK_FREE", .text = fact([](const Facts& f) { return format_bytes(f.disk_free_bytes); }), .wide_only = true},
-        {.header = "DRIVER", .text = fact([](const Facts& f) { return f.gpu_driver.empty() ? "-" : f.gpu_driver; }), .wide_only = true},
-        {.header = "GROUPS", .json_key = "groups", .value = [](const Node& n) { return n.groups; }, .text = [](const Node& n) { return dash_join(n.groups); }, .wide_only = true},
-        {.header = "LABELS", .json_key = "labels", .value = [](const Node& n) { return n.labels; }, .text = labels_text},
-        {.header = "HOST_KEY", .json_key = "host_key", .value = [](const Node& n) { return json{{"type", n.host_key.type}, {"fingerprint", n.host_key.fingerprint}}; }, .text = [](const Node& n) { return n.host_key.fingerprint; }, .wide_only = true},
+        {.header = "MEMORY",
+         .text = fact([](const Facts& f) { return format_bytes(f.memory_bytes); }),
+         .wide_only = true},
+        {.header = "DISK_FREE",
+         .text = fact([](const Facts& f) { return format_bytes(f.disk_free_bytes); }),
+         .wide_only = true},
+        {.header = "DRIVER",
+         .text = fact([](const Facts& f) { return f.gpu_driver.empty() ? "-" : f.gpu_driver; }),
+         .wide_only = true},
+        {.header = "GROUPS", .json_key = "groups",
+         .value = [](const Node& n) { return n.groups; },
+         .text = [](const Node& n) { return dash_join(n.groups); },
+         .wide_only = true},
+        {.header = "LABELS", .json_key = "labels",
+         .value = [](const Node& n) { return n.labels; },
+         .text = labels_text},
+        {.header = "HOST_KEY", .json_key = "host_key",
+         .value = host_key_json,
+         .text = [](const Node& n) { return n.host_key.fingerprint; },
+         .wide_only = true},
         {.json_key = "created_at", .value = [](const Node& n) { return n.created_at; }},
-        {.json_key = "facts", .value = [](const Node& n) { return n.facts ? json_object(*n.facts, facts_fields()) : json(nullptr); }},
+        {.json_key = "facts",
+         .value = [](const Node& n) { return n.facts ? json_object(*n.facts, facts_fields()) : json(nullptr); }},
     };
     return columns;
 }
@@ -119,7 +148,10 @@ const std::vector<Column<NodeCheckReport>>& check_columns() {
     using R = NodeCheckReport;
     static const std::vector<Column<R>> columns = {
         {.header = "NODE", .json_key = "node", .value = [](const R& r) { return r.node; }},
-        {.header = "STATUS", .json_key = "healthy", .value = [](const R& r) { return r.healthy; }, .text = [](const R& r) { return std::string(r.healthy ? "healthy" : "unhealthy"); }, .style = [](const R& r) { return r.healthy ? Style::good : Style::bad; }},
+        {.header = "STATUS", .json_key = "healthy",
+         .value = [](const R& r) { return r.healthy; },
+         .text = [](const R& r) { return std::string(r.healthy ? "healthy" : "unhealthy"); },
+         .style = [](const R& r) { return r.healthy ? Style::good : Style::bad; }},
         check_column("SSH", "ssh"),
         check_column("HOST_KEY", "host_key"),
         check_column("RUNTIME", "runtime"),
@@ -127,8 +159,13 @@ const std::vector<Column<NodeCheckReport>>& check_columns() {
         check_column("DISK", "disk"),
         {.json_key = "checks", .value = checks_json},
         {.json_key = "error_kind", .value = [](const R& r) { return error_kind_json(r.error_kind); }},
-        {.header = "TIME", .json_key = "duration_ms", .value = [](const R& r) { return r.duration.count(); }, .text = [](const R& r) { return fmt::format("{}ms", r.duration.count()); }, .wide_only = true},
-        {.header = "REASON", .json_key = "reason", .value = [](const R& r) { return or_null(r.reason); }, .text = [](const R& r) { return r.healthy || r.reason.empty() ? std::string("-") : r.reason; }},
+        {.header = "TIME", .json_key = "duration_ms",
+         .value = [](const R& r) { return r.duration.count(); },
+         .text = [](const R& r) { return fmt::format("{}ms", r.duration.count()); },
+         .wide_only = true},
+        {.header = "REASON", .json_key = "reason",
+         .value = [](const R& r) { return or_null(r.reason); },
+         .text = [](const R& r) { return r.healthy || r.reason.empty() ? std::string("-") : r.reason; }},
     };
     return columns;
 }
@@ -137,11 +174,17 @@ const std::vector<Column<FactsOutcome>>& facts_outcome_columns() {
     using O = FactsOutcome;
     static const std::vector<Column<O>> columns = {
         {.header = "NODE", .json_key = "node", .value = [](const O& o) { return o.node; }},
-        {.header = "STATUS", .json_key = "ok", .value = [](const O& o) { return o.facts.has_value(); }, .text = [](const O& o) { return std::string(o.facts ? "ok" : "failed"); }, .style = [](const O& o) { return o.facts ? Style::good : Style::bad; }},
-        {.header = "DETAIL", .text = [](const O& o) { return o.facts ? fmt::format("{}, {}, {} GPU(s)", o.facts->hostname, o.facts->os, o.facts->gpus.size()) : o.failure->message; }},
-        {.json_key = "error_kind", .value = [](const O& o) { return o.failure ? json(error_kind_name(o.failure->kind)) : json(nullptr); }},
+        {.header = "STATUS", .json_key = "ok",
+         .value = [](const O& o) { return o.facts.has_value(); },
+         .text = [](const O& o) { return std::string(o.facts ? "ok" : "failed"); },
+         .style = [](const O& o) { return o.facts ? Style::good : Style::bad; }},
+        {.header = "DETAIL",
+         .text = facts_detail},
+        {.json_key = "error_kind",
+         .value = [](const O& o) { return o.failure ? json(error_kind_name(o.failure->kind)) : json(nullptr); }},
         {.json_key = "error", .value = [](const O& o) { return o.failure ? json(o.failure->message) : json(nullptr); }},
-        {.json_key = "facts", .value = [](const O& o) { return o.facts ? json_object(*o.facts, facts_fields()) : json(nullptr); }},
+        {.json_key = "facts",
+         .value = [](const O& o) { return o.facts ? json_object(*o.facts, facts_fields()) : json(nullptr); }},
     };
     return columns;
 }

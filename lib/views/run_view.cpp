@@ -24,10 +24,15 @@ const std::vector<Column<NodeCopyOutcome>>& copy_outcome_columns() {
     using O = NodeCopyOutcome;
     static const std::vector<Column<O>> columns = {
         {.header = "NODE", .json_key = "node", .value = [](const O& o) { return o.node; }},
-        {.header = "STATUS", .json_key = "status", .value = [](const O& o) { return exec_status_name(o.status); }, .style = [](const O& o) { return o.status == ExecStatus::ok ? Style::good : Style::bad; }},
+        {.header = "STATUS", .json_key = "status",
+         .value = [](const O& o) { return exec_status_name(o.status); },
+         .style = [](const O& o) { return o.status == ExecStatus::ok ? Style::good : Style::bad; }},
         {.header = "FILES", .json_key = "files", .value = [](const O& o) { return o.files; }},
-        {.header = "BYTES", .json_key = "bytes", .value = [](const O& o) { return o.bytes; }, .text = [](const O& o) { return format_bytes(o.bytes); }},
-        {.header = "DETAIL", .text = [](const O& o) { return o.status == ExecStatus::ok ? (o.local_path.empty() ? "-" : o.local_path) : o.error; }},
+        {.header = "BYTES", .json_key = "bytes",
+         .value = [](const O& o) { return o.bytes; },
+         .text = [](const O& o) { return format_bytes(o.bytes); }},
+        {.header = "DETAIL",
+         .text = [](const O& o) { return o.status != ExecStatus::ok ? o.error : cell_text(or_null(o.local_path)); }},
         {.json_key = "local_path", .value = [](const O& o) { return or_null(o.local_path); }},
         {.json_key = "error", .value = [](const O& o) { return or_null(o.error); }},
         {.json_key = "duration_ms", .value = [](const O& o) { return o.duration.count(); }},
@@ -38,7 +43,9 @@ const std::vector<Column<NodeCopyOutcome>>& copy_outcome_columns() {
 std::vector<ConfigRow> config_rows(const Config& config) {
     std::vector<ConfigRow> rows;
     const auto& keys = config_keys();
-    for (std::size_t i = 0; i < config.entries.size() && i < keys.size(); ++i) rows.push_back({&config.entries[i], &keys[i]});
+    // entries are in config_keys() order, one per key.
+    for (std::size_t i = 0; i < config.entries.size() && i < keys.size(); ++i)
+        rows.push_back({&config.entries[i], &keys[i]});
     return rows;
 }
 
@@ -47,7 +54,8 @@ const std::vector<Column<ConfigRow>>& config_columns() {
     static const std::vector<Column<R>> columns = {
         {.header = "KEY", .json_key = "key", .value = [](const R& r) { return r.entry->key; }},
         {.header = "VALUE", .json_key = "value", .value = [](const R& r) { return r.entry->value; }},
-        {.header = "SOURCE", .json_key = "source", .value = [](const R& r) { return config_source_name(r.entry->source); }},
+        {.header = "SOURCE", .json_key = "source",
+         .value = [](const R& r) { return config_source_name(r.entry->source); }},
         {.json_key = "env", .value = [](const R& r) { return or_null(r.key->env); }},
     };
     return columns;
