@@ -45,8 +45,14 @@ void fit_fanout(Settings& settings, const Printer& printer) {
 void App::add_global_options(CLI::App& app) {
     app.add_option("--inventory", options.inventory, "inventory file (env CLUSTERCTL_INVENTORY)");
     app.add_option("--config", options.config, "config file (env CLUSTERCTL_CONFIG)");
-    app.add_option("-o,--output", options.output, "output format")
-        ->check(CLI::IsMember({"table", "wide", "json"}));
+    app.add_option("-o,--output", options.output, "output format: table, wide (more columns) or json")
+        ->check(CLI::Validator(
+            [](const std::string& name) {
+                auto format = parse_format(name);
+                return format ? std::string() : format.error().message;
+            },
+            "table|wide|json"));
+    app.add_flag("--no-headers", options.no_headers, "tables without their header row");
     app.add_option("--fanout", options.fanout, "nodes contacted at once (default 64; 1-4096)")
         ->check(CLI::Validator(fanout_problem, "1-4096"));
     app.add_option("--connect-timeout", options.connect_timeout, "SSH setup deadline per node, e.g. 10s");
@@ -91,7 +97,9 @@ Result<OpsContext*> App::ops() {
 const Printer& App::printer() {
     if (printer_) return *printer_;
     Printer p;
-    p.format = options.output == "json" ? Format::json : options.output == "wide" ? Format::wide : Format::table;
+    // -o was checked when parsed; no -o is a table.
+    p.format = options.output.empty() ? Format::table : parse_format(options.output).value_or(Format::table);
+    p.headers = !options.no_headers;
     p.color = !options.no_color && !std::getenv("NO_COLOR") && ::isatty(STDOUT_FILENO);
     p.quiet = options.quiet;
     printer_ = p;

@@ -24,6 +24,7 @@ struct GlobalOptions {
     bool quiet = false;
     bool verbose = false;
     bool no_color = false;
+    bool no_headers = false;
 };
 
 class App {

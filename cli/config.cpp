@@ -3,6 +3,7 @@
 
 #include "app.hpp"
 #include "exit_codes.hpp"
+#include "views/run_view.hpp"
 
 namespace cc::cli {
 
@@ -15,26 +16,16 @@ void add_config_commands(CLI::App& app, App& ctx) {
             auto config = ctx.config();
             if (!config) return std::unexpected(config.error());
             const Printer& p = ctx.printer();
-            const auto& keys = config_keys();
             if (p.format == Format::json) {
-                nlohmann::json entries = nlohmann::json::array();
-                for (std::size_t i = 0; i < keys.size(); ++i) {
-                    const auto& e = (*config)->entries[i];
-                    entries.push_back({{"key", e.key},
-                                       {"value", e.value},
-                                       {"source", config_source_name(e.source)},
-                                       {"env", keys[i].env}});
-                }
-                p.json({{"path", (*config)->path}, {"file_found", (*config)->file_found}, {"keys", entries}});
+                p.json({{"path", (*config)->path},
+                        {"file_found", (*config)->file_found},
+                        {"keys", json_array(config_rows(**config), config_columns())}});
                 return kExitOk;
             }
-            p.line(fmt::format("# {} ({})", (*config)->path, (*config)->file_found ? "read" : "not found, defaults"));
-            std::vector<Column<ConfigEntry>> columns = {
-                {"KEY", false, [](const ConfigEntry& e) { return e.key; }},
-                {"VALUE", false, [](const ConfigEntry& e) { return e.value; }},
-                {"SOURCE", false, [](const ConfigEntry& e) { return std::string(config_source_name(e.source)); }},
-            };
-            p.rows((*config)->entries, columns);
+            // The file line is a header too: --no-headers leaves only the rows.
+            if (p.headers)
+                p.line(fmt::format("# {} ({})", (*config)->path, (*config)->file_found ? "read" : "not found, defaults"));
+            p.table(config_rows(**config), config_columns());
             return kExitOk;
         });
     });

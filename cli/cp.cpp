@@ -6,6 +6,7 @@
 #include "core/units.hpp"
 #include "exit_codes.hpp"
 #include "ops/copy.hpp"
+#include "views/run_view.hpp"
 
 namespace cc::cli {
 
@@ -27,32 +28,7 @@ void add_cp_commands(CLI::App& app, App& ctx) {
             const Printer& p = ctx.printer();
             std::size_t failed = 0;
             for (const auto& o : *outcomes) failed += o.status == NodeStatus::ok ? 0 : 1;
-            if (p.format == Format::json) {
-                nlohmann::json out = nlohmann::json::array();
-                for (const auto& o : *outcomes)
-                    out.push_back({{"node", o.node},
-                                   {"status", node_status_word(o.status, o.error_kind)},
-                                   {"bytes", o.value.bytes},
-                                   {"files", o.value.files},
-                                   {"local_path", o.value.local_path.empty() ? nlohmann::json(nullptr)
-                                                                             : nlohmann::json(o.value.local_path)},
-                                   {"error", o.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.error)},
-                                   {"duration_ms", o.duration.count()}});
-                p.json(out);
-            } else {
-                using Copied = NodeResult<CopyOutput>;
-                std::vector<Column<Copied>> columns = {
-                    {"NODE", false, [](const Copied& o) { return o.node; }},
-                    {"STATUS", false, [](const Copied& o) { return std::string(node_status_word(o.status, o.error_kind)); },
-                     [](const Copied& o) { return o.status == NodeStatus::ok ? Style::good : Style::bad; }},
-                    {"FILES", false, [](const Copied& o) { return std::to_string(o.value.files); }},
-                    {"BYTES", false, [](const Copied& o) { return format_bytes(o.value.bytes); }},
-                    {"DETAIL", false, [](const Copied& o) {
-                         return o.status == NodeStatus::ok ? (o.value.local_path.empty() ? "-" : o.value.local_path)
-                                                           : o.error;
-                     }}};
-                p.rows(*outcomes, columns);
-            }
+            p.list(*outcomes, copy_outcome_columns());
             p.note(fmt::format("{} copied, {} failed", outcomes->size() - failed, failed));
             return fanout_exit_code(*outcomes);
         });

@@ -19,6 +19,7 @@
 #include "core/units.hpp"
 #include "exit_codes.hpp"
 #include "ops/exec.hpp"
+#include "views/run_view.hpp"
 
 namespace cc::cli {
 
@@ -78,18 +79,6 @@ private:
 
 // Stdin is open and not a terminal (a pipe, a file, /dev/null).
 bool stdin_is_input() { return ::fcntl(STDIN_FILENO, F_GETFD) != -1 && !::isatty(STDIN_FILENO); }
-
-nlohmann::json outcome_json(const NodeResult<ExecOutput>& o) {
-    return {{"node", o.node},
-            {"status", node_status_word(o.status, o.error_kind)},
-            {"exit_status", o.value.exit_status ? nlohmann::json(*o.value.exit_status) : nlohmann::json(nullptr)},
-            {"exit_signal", o.value.exit_signal.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.value.exit_signal)},
-            {"error", o.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.error)},
-            {"stdout", o.value.out},
-            {"stderr", o.value.err},
-            {"truncated", o.value.truncated},
-            {"duration_ms", o.duration.count()}};
-}
 
 // dshbak -c / clush -b: nodes with identical output share one block.
 void print_gathered(const std::vector<NodeResult<ExecOutput>>& outcomes) {
@@ -187,9 +176,7 @@ void add_exec_commands(CLI::App& app, App& ctx) {
             auto outcomes = exec_on_nodes(**ops, opts->request);
             if (!outcomes) return std::unexpected(outcomes.error());
             if (p.format == Format::json) {
-                nlohmann::json out = nlohmann::json::array();
-                for (const auto& o : *outcomes) out.push_back(outcome_json(o));
-                p.json(out);
+                p.json(json_array(*outcomes, exec_outcome_fields()));
             } else if (opts->gather) {
                 print_gathered(*outcomes);
                 for (const auto& o : *outcomes)

@@ -12,6 +12,7 @@
 #include "core/strings.hpp"
 #include "exit_codes.hpp"
 #include "ops/keys.hpp"
+#include "views/key_view.hpp"
 
 namespace cc::cli {
 
@@ -20,106 +21,10 @@ namespace {
 using AccountResult = NodeResult<AccountEdit>;  // one per (node, account)
 using AuditResult = NodeResult<AccountAudit>;
 
-nlohmann::json or_null(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
-
-nlohmann::json placement_json(const KeyPlacement& p) {
-    return {{"node", p.node}, {"remote_user", p.remote_user}, {"options", p.options}, {"pushed_at", p.pushed_at}};
-}
-
-nlohmann::json key_json(const KeyDetails& d) {
-    const KeyRecord& k = d.key;
-    nlohmann::json placements = nlohmann::json::array();
-    for (const auto& p : d.placements) placements.push_back(placement_json(p));
-    return {{"name", k.name},       {"type", k.type},         {"fingerprint", k.fingerprint},
-            {"owner", or_null(k.owner)}, {"comment", k.comment}, {"public_key", k.type + " " + k.base64},
-            {"created_at", k.created_at}, {"placements", placements}};
-}
-
-nlohmann::json outcome_json(const AccountResult& o) {
-    return {{"node", o.node},
-            {"remote_user", o.value.remote_user},
-            {"status", node_status_word(o.status, o.error_kind)},
-            {"changed", o.value.changed},
-            {"added", o.value.added},
-            {"removed", o.value.removed},
-            {"login_verified", o.value.login_verified ? nlohmann::json(*o.value.login_verified) : nlohmann::json(nullptr)},
-            {"error", or_null(o.error)},
-            {"notes", o.value.notes},
-            {"duration_ms", o.duration.count()}};
-}
-
-nlohmann::json found_json(const FoundKey& k) {
-    return {{"fingerprint", k.fingerprint}, {"type", k.type},          {"comment", k.comment},
-            {"options", k.options},         {"key", or_null(k.key_name)}, {"in_block", k.in_block},
-            {"login_key", k.login_key}};
-}
-
-nlohmann::json found_list_json(const std::vector<FoundKey>& keys) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& k : keys) out.push_back(found_json(k));
-    return out;
-}
-
-nlohmann::json audit_json(const AuditResult& a) {
-    return {{"node", a.node},
-            {"remote_user", a.value.remote_user},
-            {"status", node_status_word(a.status, a.error_kind)},
-            {"error", or_null(a.error)},
-            {"drift", a.value.drift()},
-            {"login_account", a.value.login_account},
-            {"login_key", or_null(a.value.protected_login_key)},
-            {"unknown", found_list_json(a.value.unknown)},
-            {"missing", a.value.missing},
-            {"unexpected", found_list_json(a.value.unexpected)},
-            {"outside", found_list_json(a.value.outside)},
-            {"duration_ms", a.duration.count()}};
-}
-
 std::string describe_found(const FoundKey& k) {
     return fmt::format("{} {}{}{}{}", k.type, k.fingerprint, k.comment.empty() ? "" : " " + k.comment,
                        k.key_name.empty() ? "" : " (key \"" + k.key_name + "\")",
                        k.login_key ? " (clusterctl's login key)" : "");
-}
-
-Style status_style(NodeStatus s) { return s == NodeStatus::ok ? Style::good : Style::bad; }
-
-const std::vector<Column<AccountResult>>& outcome_columns() {
-    static const std::vector<Column<AccountResult>> columns = {
-        {"NODE", false, [](const AccountResult& o) { return o.node; }},
-        {"USER", false, [](const AccountResult& o) { return o.value.remote_user; }},
-        {"STATUS", false, [](const AccountResult& o) { return std::string(node_status_word(o.status, o.error_kind)); },
-         [](const AccountResult& o) { return status_style(o.status); }},
-        {"CHANGE", false,
-         [](const AccountResult& o) {
-             if (o.status != NodeStatus::ok) return o.error;
-             std::string text;
-             for (const auto& a : o.value.added) text += (text.empty() ? "+" : " +") + a;
-             for (const auto& r : o.value.removed) text += (text.empty() ? "-" : " -") + r;
-             if (o.value.login_verified) text += *o.value.login_verified ? " (login verified)" : " (login failed)";
-             return text.empty() ? std::string(o.value.changed ? "rewritten" : "unchanged") : text;
-         }},
-        {"TIME", true, [](const AccountResult& o) { return fmt::format("{}ms", o.duration.count()); }},
-    };
-    return columns;
-}
-
-const std::vector<Column<AuditResult>>& audit_columns() {
-    static const std::vector<Column<AuditResult>> columns = {
-        {"NODE", false, [](const AuditResult& a) { return a.node; }},
-        {"USER", false, [](const AuditResult& a) { return a.value.remote_user; }},
-        {"STATUS", false,
-         [](const AuditResult& a) {
-             return a.status != NodeStatus::ok ? std::string(node_status_word(a.status, a.error_kind))
-                                               : std::string(a.value.drift() ? "drift" : "in-sync");
-         },
-         [](const AuditResult& a) { return a.status == NodeStatus::ok && !a.value.drift() ? Style::good : Style::bad; }},
-        {"UNKNOWN", false, [](const AuditResult& a) { return std::to_string(a.value.unknown.size()); }},
-        {"MISSING", false, [](const AuditResult& a) { return a.value.missing.empty() ? "0" : join(a.value.missing, ","); }},
-        {"UNEXPECTED", false, [](const AuditResult& a) { return std::to_string(a.value.unexpected.size()); }},
-        {"OUTSIDE", true, [](const AuditResult& a) { return std::to_string(a.value.outside.size()); }},
-        {"ERROR", false, [](const AuditResult& a) { return a.error.empty() ? "-" : a.error; }},
-    };
-    return columns;
 }
 
 // The lines behind the counts: which keys, where.
@@ -152,7 +57,7 @@ std::string outcomes_summary(const std::vector<AccountResult>& outcomes) {
 }
 
 void print_outcomes(const Printer& p, const std::vector<AccountResult>& outcomes) {
-    p.rows(outcomes, outcome_columns());
+    p.table(outcomes, account_outcome_columns());
     for (const auto& o : outcomes)
         for (const auto& n : o.value.notes) p.note(fmt::format("{} {}: {}", o.node, o.value.remote_user, n));
     p.note(outcomes_summary(outcomes));
@@ -162,13 +67,8 @@ void print_outcomes(const Printer& p, const std::vector<AccountResult>& outcomes
 Result<int> report_outcomes(App& ctx, const Result<std::vector<AccountResult>>& outcomes) {
     if (!outcomes) return std::unexpected(outcomes.error());
     const Printer& p = ctx.printer();
-    if (p.format == Format::json) {
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& o : *outcomes) out.push_back(outcome_json(o));
-        p.json(out);
-    } else {
-        print_outcomes(p, *outcomes);
-    }
+    if (p.format == Format::json) p.json(json_array(*outcomes, account_outcome_columns()));
+    else print_outcomes(p, *outcomes);
     return fanout_exit_code(*outcomes);
 }
 
@@ -227,27 +127,7 @@ void add_ls(CLI::App& group, App& ctx) {
     cmd->callback(body(ctx, [](OpsContext& ops, const Printer& p) -> Result<int> {
         auto keys = key_list(ops);
         if (!keys) return std::unexpected(keys.error());
-        if (p.format == Format::json) {
-            nlohmann::json out = nlohmann::json::array();
-            for (const auto& k : *keys) out.push_back(key_json(k));
-            p.json(out);
-            return kExitOk;
-        }
-        static const std::vector<Column<KeyDetails>> columns = {
-            {"NAME", false, [](const KeyDetails& d) { return d.key.name; }},
-            {"TYPE", false, [](const KeyDetails& d) { return d.key.type; }},
-            {"FINGERPRINT", false, [](const KeyDetails& d) { return d.key.fingerprint; }},
-            {"OWNER", false, [](const KeyDetails& d) { return d.key.owner.empty() ? "-" : d.key.owner; }},
-            {"NODES", false,
-             [](const KeyDetails& d) {
-                 std::vector<std::string> nodes;
-                 for (const auto& pl : d.placements) nodes.push_back(pl.node);
-                 return nodes.empty() ? std::string("-") : fold_nodeset(nodes);
-             }},
-            {"COMMENT", true, [](const KeyDetails& d) { return d.key.comment; }},
-            {"ADDED", true, [](const KeyDetails& d) { return d.key.created_at; }},
-        };
-        p.rows(*keys, columns);
+        p.list(*keys, key_columns());
         return kExitOk;
     }));
 }
@@ -276,13 +156,7 @@ void add_show(CLI::App& group, App& ctx) {
             return kExitOk;
         }
         p.line("");
-        static const std::vector<Column<KeyPlacement>> columns = {
-            {"NODE", false, [](const KeyPlacement& pl) { return pl.node; }},
-            {"USER", false, [](const KeyPlacement& pl) { return pl.remote_user; }},
-            {"OPTIONS", false, [](const KeyPlacement& pl) { return pl.options.empty() ? "-" : pl.options; }},
-            {"PUSHED", false, [](const KeyPlacement& pl) { return pl.pushed_at; }},
-        };
-        p.rows(d->placements, columns);
+        p.table(d->placements, placement_columns());
         return kExitOk;
     }));
 }
@@ -322,9 +196,9 @@ void add_rm(CLI::App& group, App& ctx) {
         auto removed = key_remove(ops, *name, *keep);
         if (!removed) return std::unexpected(removed.error());
         if (p.format == Format::json) {
-            nlohmann::json accounts = nlohmann::json::array();
-            for (const auto& o : removed->outcomes) accounts.push_back(outcome_json(o));
-            p.json({{"key", *name}, {"removed", removed->removed_from_inventory}, {"accounts", accounts}});
+            p.json({{"key", *name},
+                    {"removed", removed->removed_from_inventory},
+                    {"accounts", json_array(removed->outcomes, account_outcome_columns())}});
         } else {
             if (!removed->outcomes.empty()) print_outcomes(p, removed->outcomes);
             p.line(removed->removed_from_inventory
@@ -395,14 +269,8 @@ void add_audit(CLI::App& group, App& ctx) {
             failed += a.status != NodeStatus::ok;
             drift += a.status == NodeStatus::ok && a.value.drift();
         }
-        if (p.format == Format::json) {
-            nlohmann::json out = nlohmann::json::array();
-            for (const auto& a : *audits) out.push_back(audit_json(a));
-            p.json(out);
-        } else {
-            p.rows(*audits, audit_columns());
-            print_audit_details(p, *audits);
-        }
+        p.list(*audits, audit_columns());
+        if (p.format != Format::json) print_audit_details(p, *audits);
         p.note(fmt::format("{} account(s): {} in sync, {} drifted, {} failed", audits->size(),
                            audits->size() - drift - failed, drift, failed));
         return fanout_exit_code(*audits, {.found_trouble = drift > 0});
@@ -445,12 +313,12 @@ void add_sync(CLI::App& group, App& ctx) {
         if (!synced) return std::unexpected(synced.error());
         if (!synced->confirmed) return std::unexpected(not_confirmed(answer, "key sync --exclusive"));
         if (p.format == Format::json) {
-            nlohmann::json plan = nlohmann::json::array(), accounts = nlohmann::json::array();
-            for (const auto& a : synced->plan) plan.push_back(audit_json(a));
-            for (const auto& o : synced->outcomes) accounts.push_back(outcome_json(o));
-            p.json({{"dry_run", req->dry_run}, {"confirmed", synced->confirmed}, {"plan", plan}, {"accounts", accounts}});
+            p.json({{"dry_run", req->dry_run},
+                    {"confirmed", synced->confirmed},
+                    {"plan", json_array(synced->plan, audit_columns())},
+                    {"accounts", json_array(synced->outcomes, account_outcome_columns())}});
         } else if (req->dry_run) {
-            p.rows(synced->plan, audit_columns());
+            p.table(synced->plan, audit_columns());
             print_audit_details(p, synced->plan);
         } else if (synced->confirmed) {
             print_outcomes(p, synced->outcomes);

@@ -6,85 +6,11 @@
 #include "core/strings.hpp"
 #include "core/units.hpp"
 #include "exit_codes.hpp"
-#include "node_json.hpp"
+#include "views/node_view.hpp"
 
 namespace cc::cli {
 
 namespace {
-
-std::string labels_text(const Node& n) {
-    std::vector<std::string> parts;
-    for (const auto& [k, v] : n.labels) parts.push_back(k + "=" + v);
-    return parts.empty() ? "-" : join(parts, ",");
-}
-
-std::string gpus_text(const Node& n) {
-    if (!n.facts || n.facts->gpus.empty()) return "0";
-    return fmt::format("{}x {}", n.facts->gpus.size(), n.facts->gpus.front().name);
-}
-
-template <class F>
-std::function<std::string(const Node&)> fact(F get) {
-    return [get](const Node& n) -> std::string { return n.facts ? get(*n.facts) : "-"; };
-}
-
-const std::vector<Column<Node>>& node_columns() {
-    static const std::vector<Column<Node>> columns = {
-        {"NAME", false, [](const Node& n) { return n.name; }},
-        {"HOST", false, [](const Node& n) { return n.host; }},
-        {"PORT", true, [](const Node& n) { return std::to_string(n.port); }},
-        {"USER", true, [](const Node& n) { return n.user; }},
-        {"GPUS", false, gpus_text},
-        {"RUNTIME", false, fact([](const Facts& f) { return f.runtime.empty() ? "none" : f.runtime + " " + f.runtime_version; })},
-        {"OS", false, fact([](const Facts& f) { return f.os; })},
-        {"KERNEL", true, fact([](const Facts& f) { return f.kernel; })},
-        {"ARCH", true, fact([](const Facts& f) { return f.arch; })},
-        {"CPUS", true, fact([](const Facts& f) { return std::to_string(f.cpus); })},
-        {"MEMORY", true, fact([](const Facts& f) { return format_bytes(f.memory_bytes); })},
-        {"DISK_FREE", true, fact([](const Facts& f) { return format_bytes(f.disk_free_bytes); })},
-        {"DRIVER", true, fact([](const Facts& f) { return f.gpu_driver.empty() ? "-" : f.gpu_driver; })},
-        {"GROUPS", true, [](const Node& n) { return n.groups.empty() ? "-" : join(n.groups, ","); }},
-        {"LABELS", false, labels_text},
-        {"HOST_KEY", true, [](const Node& n) { return n.host_key.fingerprint; }},
-    };
-    return columns;
-}
-
-Style state_style(CheckState s) {
-    return s == CheckState::ok ? Style::good : s == CheckState::failed ? Style::bad : Style::dim;
-}
-
-std::function<std::string(const NodeResult<NodeCheck>&)> check_cell(const char* name) {
-    return [name](const NodeResult<NodeCheck>& r) -> std::string {
-        for (const auto& c : r.value.checks)
-            if (c.name == name) return check_state_name(c.state);
-        return "-";
-    };
-}
-
-std::function<Style(const NodeResult<NodeCheck>&)> check_style(const char* name) {
-    return [name](const NodeResult<NodeCheck>& r) {
-        for (const auto& c : r.value.checks)
-            if (c.name == name) return state_style(c.state);
-        return Style::none;
-    };
-}
-
-const std::vector<Column<NodeResult<NodeCheck>>>& check_columns() {
-    static const std::vector<Column<NodeResult<NodeCheck>>> columns = {
-        {"NODE", false, [](const NodeResult<NodeCheck>& r) { return r.node; }},
-        {"STATUS", false, [](const NodeResult<NodeCheck>& r) { return std::string(r.status == NodeStatus::ok ? "healthy" : "unhealthy"); },
-         [](const NodeResult<NodeCheck>& r) { return r.status == NodeStatus::ok ? Style::good : Style::bad; }},
-        {"SSH", false, check_cell("ssh"), check_style("ssh")},
-        {"HOST_KEY", false, check_cell("host_key"), check_style("host_key")},
-        {"RUNTIME", false, check_cell("runtime"), check_style("runtime")},
-        {"GPU", false, check_cell("gpu"), check_style("gpu")},
-        {"DISK", false, check_cell("disk"), check_style("disk")},
-        {"TIME", true, [](const NodeResult<NodeCheck>& r) { return fmt::format("{}ms", r.duration.count()); }},
-        {"REASON", false, [](const NodeResult<NodeCheck>& r) { return r.status == NodeStatus::ok ? std::string("-") : r.value.reason; }},
-    };
-    return columns;
-}
 
 void print_node_details(const Printer& p, const Node& n) {
     auto kv = [&](const char* key, const std::string& value) { p.line(fmt::format("{:<13}{}", key, value)); };
@@ -157,14 +83,7 @@ void add_ls(CLI::App& group, App& ctx) {
             if (!ops) return std::unexpected(ops.error());
             auto nodes = node_list(**ops, nodesets->empty() ? std::nullopt : std::optional(join(*nodesets, ",")));
             if (!nodes) return std::unexpected(nodes.error());
-            const Printer& p = ctx.printer();
-            if (p.format == Format::json) {
-                nlohmann::json out = nlohmann::json::array();
-                for (const auto& n : *nodes) out.push_back(node_json(n));
-                p.json(out);
-            } else {
-                p.rows(*nodes, node_columns());
-            }
+            ctx.printer().list(*nodes, node_columns());
             return kExitOk;
         });
     });
@@ -243,22 +162,7 @@ void add_facts(CLI::App& group, App& ctx) {
             const Printer& p = ctx.printer();
             std::size_t failed = 0;
             for (const auto& o : *outcomes) failed += o.status == NodeStatus::ok ? 0 : 1;
-            if (p.format == Format::json) {
-                nlohmann::json out = nlohmann::json::array();
-                for (const auto& o : *outcomes) out.push_back(facts_outcome_json(o));
-                p.json(out);
-            } else {
-                using Gathered = NodeResult<Facts>;
-                std::vector<Column<Gathered>> columns = {
-                    {"NODE", false, [](const Gathered& o) { return o.node; }},
-                    {"STATUS", false, [](const Gathered& o) { return std::string(o.status == NodeStatus::ok ? "ok" : "failed"); },
-                     [](const Gathered& o) { return o.status == NodeStatus::ok ? Style::good : Style::bad; }},
-                    {"DETAIL", false, [](const Gathered& o) {
-                         if (o.status != NodeStatus::ok) return o.error;
-                         return fmt::format("{}, {}, {} GPU(s)", o.value.hostname, o.value.os, o.value.gpus.size());
-                     }}};
-                p.rows(*outcomes, columns);
-            }
+            p.list(*outcomes, facts_outcome_columns());
             p.note(fmt::format("{} updated, {} failed", outcomes->size() - failed, failed));
             return fanout_exit_code(*outcomes);
         });
@@ -278,13 +182,7 @@ void add_check(CLI::App& group, App& ctx) {
             const Printer& p = ctx.printer();
             std::size_t unhealthy = 0;
             for (const auto& r : *reports) unhealthy += r.status == NodeStatus::ok ? 0 : 1;
-            if (p.format == Format::json) {
-                nlohmann::json out = nlohmann::json::array();
-                for (const auto& r : *reports) out.push_back(check_json(r));
-                p.json(out);
-            } else {
-                p.rows(*reports, check_columns());
-            }
+            p.list(*reports, check_columns());
             p.note(fmt::format("{} healthy, {} unhealthy", reports->size() - unhealthy, unhealthy));
             return fanout_exit_code(*reports);
         });

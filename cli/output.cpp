@@ -1,6 +1,5 @@
 #include "output.hpp"
 
-#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -12,27 +11,26 @@ namespace cc::cli {
 
 namespace {
 
-// Display width of UTF-8 text: count code points, not bytes.
-std::size_t display_width(const std::string& text) {
-    std::size_t width = 0;
-    for (unsigned char c : text)
-        if ((c & 0xC0) != 0x80) ++width;
-    return width;
+void write_line(const std::string& text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputc('\n', stdout);
 }
 
 }  // namespace
 
-void Printer::json(const nlohmann::json& value) const {
-    std::string text = value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fputc('\n', stdout);
+Result<Format> parse_format(const std::string& name) {
+    if (name == "table") return Format::table;
+    if (name == "wide") return Format::wide;
+    if (name == "json") return Format::json;
+    return fail(ErrorKind::invalid_input,
+                fmt::format("output format \"{}\" is not one of table, wide, json", terminal_safe(name)));
 }
 
-void Printer::line(const std::string& raw) const {
-    const std::string text = terminal_safe(raw, true);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fputc('\n', stdout);
+void Printer::json(const nlohmann::json& value) const {
+    write_line(value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
+
+void Printer::line(const std::string& raw) const { write_line(terminal_safe(raw, true)); }
 
 void Printer::note(const std::string& text) const {
     if (quiet) return;
@@ -46,27 +44,10 @@ std::string Printer::paint(const std::string& text, Style style) const {
     return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
 }
 
-void Printer::table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& raw_cells,
-                    const std::vector<std::vector<Style>>& styles) const {
-    // Cells hold what nodes sent (key comments, file names): never raw to a terminal.
-    std::vector<std::vector<std::string>> cells = raw_cells;
-    for (auto& row : cells)
-        for (auto& cell : row) cell = terminal_safe(cell);
-    std::vector<std::size_t> widths(headers.size());
-    for (std::size_t c = 0; c < headers.size(); ++c) widths[c] = display_width(headers[c]);
-    for (const auto& row : cells)
-        for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], display_width(row[c]));
-    auto emit = [&](const std::vector<std::string>& row, const std::vector<Style>* row_styles) {
-        std::string out;
-        for (std::size_t c = 0; c < row.size(); ++c) {
-            bool last = c + 1 == row.size();
-            std::string padding = last ? "" : std::string(widths[c] - display_width(row[c]) + 2, ' ');
-            out += paint(row[c], row_styles ? (*row_styles)[c] : Style::none) + padding;
-        }
-        line(out);
-    };
-    emit(headers, nullptr);
-    for (std::size_t r = 0; r < cells.size(); ++r) emit(cells[r], &styles[r]);
+void Printer::table(const Table& t) const {
+    // table_lines escaped every cell; the colour codes added here must reach the terminal.
+    auto paint_cell = [this](const std::string& text, Style style) { return paint(text, style); };
+    for (const auto& text : table_lines(t, headers, paint_cell)) write_line(text);
 }
 
 int report_error(const Error& error) {

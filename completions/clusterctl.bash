@@ -11,7 +11,7 @@ _clusterctl_keys() {
 _clusterctl() {
   local cur prev words cword
   _init_completion || return
-  local globals="--inventory --config -o --output --fanout --connect-timeout --timeout -q --quiet -v --verbose --no-color --help --version"
+  local globals="--inventory --config -o --output --fanout --connect-timeout --timeout -q --quiet -v --verbose --no-color --no-headers --help --version"
   local groups="node exec cp nodeset gpu key config version help"
   local group="" sub="" i
   for ((i = 1; i < cword; i++)); do

@@ -154,7 +154,7 @@ class Gpu(ClusterTestCase):
                              "memory_used_mib": capture_number(row["memory.used"], int),
                              "memory_total_mib": capture_number(row["memory.total"], int),
                              "temperature_c": capture_number(row["temperature.gpu"], int),
-                             "mig_mode": mig if mig in ("Enabled", "Disabled") else "",
+                             "mig_mode": mig if mig in ("Enabled", "Disabled") else None,
                              "driver_version": row["driver_version"]})
                         self.assertAlmostEqual(gpu["power_draw_w"], capture_number(row["power.draw"], float))
                         self.assertAlmostEqual(gpu["power_limit_w"], capture_number(row["power.limit"], float))
@@ -188,7 +188,7 @@ class Gpu(ClusterTestCase):
         self.assertEqual((p["instance"], p["owner"]), (name, "alice"))
         self.assertEqual(p["user"], "root")
         bare = procs[bare_pid]
-        self.assertEqual((bare["container_id"], bare["instance"], bare["user"]), ("", "", "root"))
+        self.assertEqual((bare["container_id"], bare["instance"], bare["user"]), (None, None, "root"))
 
         holder = self.status()[self.gpu["name"]]["gpus"][0]["holder"]
         self.assertIn(f"{name} (alice)", holder)
