@@ -35,10 +35,11 @@ void record_failure(std::string_view node, NodeStatus& status, std::optional<Err
     status = node_status_for(error.kind);
     kind = error.kind;
     // The transport names the node with its address (`node "n1" (root@…)`);
-    // what does not name it yet gets the name in front.
-    message = error.message.find(fmt::format("node \"{}\"", node)) == std::string::npos
-                  ? fmt::format("node \"{}\": {}", node, error.message)
-                  : error.message;
+    // what does not name it yet gets the name in front. Ctrl-C is no cause of
+    // the node's: it stays "interrupted", as the status notes and JSON show it.
+    const bool named = error.kind == ErrorKind::interrupted ||
+                       error.message.find(fmt::format("node \"{}\"", node)) != std::string::npos;
+    message = named ? error.message : fmt::format("node \"{}\": {}", node, error.message);
 }
 
 }  // namespace cc

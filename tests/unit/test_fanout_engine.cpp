@@ -117,7 +117,7 @@ TEST_CASE("Ctrl-C mid-run: started nodes end interrupted, unstarted ones are nev
     CHECK(results[1].status == NodeStatus::ok);           // it finished before anyone looked
     CHECK(results[2].status == NodeStatus::interrupted);
     CHECK(results[3].status == NodeStatus::interrupted);
-    CHECK(results[3].error.find("node \"n4\"") != std::string::npos);
+    CHECK(results[3].error == "interrupted before start");  // Ctrl-C is no cause of the node's
     auto connects = c.transport.connects();
     CHECK(std::count(connects.begin(), connects.end(), host_of(3)) == 0);
     CHECK(std::count(connects.begin(), connects.end(), host_of(4)) == 0);
