@@ -40,6 +40,7 @@ public:
 
     // The size when opened.
     std::uint64_t size() const { return size_; }
+    const std::string& path() const { return path_; }
 
     Result<Chunk> read(std::span<char> buffer, std::chrono::milliseconds) override {
         for (;;) {

@@ -40,6 +40,11 @@ struct AtomicWriteOptions {
     bool refuse_linked_dir = false;         // the directory itself must not be a symbolic link
     std::uint64_t max_hashed_bytes = 0;     // read at most this much of the current file to hash it (0: all)
     std::chrono::milliseconds timeout{30'000};
+    // The bytes go by SFTP into a temp file beside the target (created
+    // exclusively), then the same script finishes the write: libssh2's SFTP
+    // pipelines its writes, measured faster than the exec channel for cp.
+    // `source` must then be a FileSource; only as the login account.
+    bool bytes_by_sftp = false;
 };
 
 // Exit status of the script when the file is not what was expected.
@@ -51,9 +56,10 @@ enum class WriteOutcome { written, conflict };
 Result<WriteOutcome> write_file_atomic(Connection& connection, const std::string& path, ByteSource& source,
                                        const ExpectedHash& expected_hash, const AtomicWriteOptions& options);
 
-// The script's argv before the remote deadline wrapper (exposed for unit tests
-// that run it under /bin/sh). Every value is quoted by shell_join.
+// The script before the remote deadline wrapper (exposed for unit tests that
+// run it under /bin/sh). Every value is quoted by shell_join. `sftp_temp`: the
+// temp file the bytes were put in ("": the script makes one and reads stdin).
 std::string write_file_atomic_script(const std::string& path, const ExpectedHash& expected_hash,
-                                     const AtomicWriteOptions& options);
+                                     const AtomicWriteOptions& options, const std::string& sftp_temp = "");
 
 }  // namespace cc

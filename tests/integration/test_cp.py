@@ -130,6 +130,26 @@ class Copy(ClusterTestCase):
             f.write(text)
         return src
 
+    def test_an_existing_file_replaced_keeps_its_owner_and_mode(self):
+        base = self.unique_dir()
+        self.on_nodes(f"echo old > {base}/conf.txt && chown 1234:2345 {base}/conf.txt && chmod 640 {base}/conf.txt")
+        src = self.small_file(text="replaced\n")
+        os.chmod(src, 0o755)
+        self.ok("cp", src, f"{self.pair}:{base}/conf.txt")
+        after = self.on_nodes(f"cat {base}/conf.txt; stat -c '%u:%g %a' {base}/conf.txt")
+        self.assertEqual(set(after.values()), {"replaced\n1234:2345 640\n"})
+        self.assert_no_leftovers(base)
+
+    def test_a_file_put_onto_a_symlink_to_a_file_is_refused_and_keeps_the_link(self):
+        base = self.unique_dir()
+        self.on_nodes(f"echo target > {base}/real && ln -s {base}/real {base}/link")
+        r = self.run_ctl("cp", self.small_file(), f"{self.pair}:{base}/link", "-o", "json")
+        self.assertEqual(r.rc, 3, repr(r))
+        self.assertTrue(all("symbolic link" in o["error"] for o in r.json()), repr(r))
+        after = self.on_nodes(f"readlink {base}/link; cat {base}/real")
+        self.assertEqual(set(after.values()), {f"{base}/real\ntarget\n"})
+        self.assert_no_leftovers(base)
+
     def test_a_file_put_onto_an_existing_directory_fails_and_leaves_nothing_inside(self):
         base = self.unique_dir()
         self.on_nodes(f"mkdir {base}/target")

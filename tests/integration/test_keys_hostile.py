@@ -148,7 +148,7 @@ class HostileRemoteUser(ClusterTestCase):
              f"exec {AS_USER} sh -c " + shlex.quote(
                  f"mkdir -p -m 700 {SSH}; end=$(($(date +%s) + 300)); cd {SSH} || exit 1\n"
                  f"while [ $(date +%s) -lt $end ] && [ ! -e {STOP} ]; do\n"
-                 f"  for t in .authorized_keys.clusterctl.*; do\n"
+                 f"  for t in .authorized_keys.clusterctl-*; do\n"
                  f"    [ -f \"$t\" ] && [ ! -L \"$t\" ] && rm -f \"$t\" && ln -s {VICTIM} \"$t\"\n"
                  f"  done\n"
                  f"  [ -L authorized_keys ] && rm -f authorized_keys\n"

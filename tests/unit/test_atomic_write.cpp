@@ -47,9 +47,19 @@ struct LocalShell final : Connection {
         r.err = text.str();
         return r;
     }
-    Result<std::uint64_t> put_file(const std::string&, const std::string&, unsigned, std::chrono::milliseconds) override {
-        return fail(ErrorKind::remote, "unused");
+    // SFTP put: creates the remote file exclusively, as the real one does.
+    Result<std::uint64_t> put_file(const std::string& local, const std::string& remote, unsigned mode,
+                                   std::chrono::milliseconds) override {
+        ++puts;
+        std::error_code ec;
+        if (!fs::is_directory(fs::path(remote).parent_path()))
+            return fail(ErrorKind::remote, "no such directory on the node: " + fs::path(remote).parent_path().string());
+        if (fs::exists(fs::symlink_status(remote)) || !fs::copy_file(local, remote, ec) || ec)
+            return fail(ErrorKind::remote, "cannot create " + remote);
+        fs::permissions(remote, static_cast<fs::perms>(mode));
+        return fs::file_size(remote);
     }
+    int puts = 0;
     Result<std::uint64_t> get_file(const std::string&, int, std::chrono::milliseconds) override {
         return fail(ErrorKind::remote, "unused");
     }
@@ -195,6 +205,36 @@ TEST_CASE("a missing directory is named; a linked directory is refused when aske
     REQUIRE(write(node, dir.file("made/x"), "x", ExpectedHash::any(), options));
     CHECK(mode_of(dir.file("made")) == 0700);
     CHECK(slurp(dir.file("made/x")) == "x");
+}
+
+TEST_CASE("bytes put by SFTP are finished by the same script: mode kept, no temp file, errors name the target") {
+    LocalShell node;
+    TempDir dir;
+    std::string path = dir.write("conf", "old\n");
+    ::chmod(path.c_str(), 0640);
+    auto source = FileSource::open(dir.write("local", "new by sftp\n"));
+    REQUIRE(source);
+    AtomicWriteOptions options;
+    options.size = source->size();
+    options.mode = 0600;
+    options.bytes_by_sftp = true;
+    auto written = write_file_atomic(node, path, *source, ExpectedHash::any(), options);
+    REQUIRE(written);
+    CHECK(*written == WriteOutcome::written);
+    CHECK(node.puts == 1);
+    CHECK(slurp(path) == "new by sftp\n");
+    CHECK(mode_of(path) == 0640);
+    CHECK(temp_files_in(dir.path) == 0);
+    fs::create_directory(dir.path / "sub");
+    auto onto_dir = write_file_atomic(node, dir.file("sub"), *source, ExpectedHash::any(), options);
+    REQUIRE_FALSE(onto_dir);
+    CHECK(onto_dir.error().message.find("is a directory") != std::string::npos);
+    CHECK(temp_files_in(dir.path) == 0);  // the put temp file went with the failure
+    auto missing = write_file_atomic(node, dir.file("nope/x"), *source, ExpectedHash::any(), options);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().message == "no such directory on the node: " + dir.file("nope"));
+    MemorySource memory("x");
+    CHECK_FALSE(write_file_atomic(node, path, memory, ExpectedHash::any(), options));  // SFTP needs a local file
 }
 
 TEST_CASE("a FileSource gives a local file's bytes and size, chunk by chunk, then EOF") {

@@ -198,7 +198,7 @@ TEST_CASE("the scripts quote the user and carry the hash and size they check") {
     std::string script = replace_authorized_keys_script(current, 42);
     CHECK(script.starts_with("u='o'\\''neil'; uid=1000; gid=1000\n"));
     CHECK(script.find(" sh '/home/o'\\''neil/.ssh/authorized_keys' "
-                      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad 42 600 0 700 1 1048576\n") !=
+                      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad 42 600 0 700 1 1048576 ''\n") !=
           std::string::npos);
     current.exists = false;
     CHECK(replace_authorized_keys_script(current, 0).find("authorized_keys' absent 0 ") != std::string::npos);
