@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include <fmt/format.h>
+
 #include "inventory/inventory.hpp"
 #include "inventory/sqlite.hpp"
 #include "sample_node.hpp"
@@ -149,4 +151,40 @@ TEST_CASE("an unwritable inventory location names the directory") {
     auto inv = Inventory::open("/proc/clusterctl-no/inv.db");
     REQUIRE_FALSE(inv);
     CHECK(inv.error().message.find("/proc/clusterctl-no") != std::string::npos);
+}
+
+TEST_CASE("listing nodes costs the same few queries for 2 nodes as for 60, and each node gets its own details") {
+    TempDir dir;
+    auto inv = Inventory::open(dir.file("inv.db"));
+    REQUIRE(inv);
+    auto add = [&](int from, int to) {
+        for (int i = from; i < to; ++i) {
+            Node n = sample(fmt::format("n{:02}", i));
+            n.labels = {{"idx", std::to_string(i)}};
+            n.groups = {"all-gpu", fmt::format("g{}", i)};
+            if (i % 2) n.facts.reset();
+            REQUIRE(inv->nodes().add(n));
+        }
+    };
+    auto queries_to_list = [&] {
+        auto before = inv->statements_prepared();
+        auto nodes = inv->nodes().list();
+        REQUIRE(nodes);
+        return std::pair{inv->statements_prepared() - before, std::move(*nodes)};
+    };
+    add(0, 2);
+    auto [few, two] = queries_to_list();
+    add(2, 60);
+    auto [same, sixty] = queries_to_list();
+    CHECK(few == same);
+    CHECK(same <= 4);
+    REQUIRE(sixty.size() == 60);
+    const Node& n37 = sixty[37];
+    CHECK(n37.name == "n37");
+    CHECK(n37.labels == std::map<std::string, std::string>{{"idx", "37"}});
+    CHECK(n37.groups == std::vector<std::string>{"all-gpu", "g37"});
+    CHECK_FALSE(n37.facts);
+    REQUIRE(sixty[38].facts);
+    CHECK(sixty[38].facts->hostname == "n38");
+    CHECK(two[1].groups == std::vector<std::string>{"all-gpu", "g1"});
 }
