@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "core/base64.hpp"
 #include "core/interrupt.hpp"
+#include "core/sha256.hpp"
 #include "core/shell_quote.hpp"
 #include "ssh/host_key.hpp"
 

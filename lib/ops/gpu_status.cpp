@@ -90,7 +90,7 @@ std::vector<std::pair<const NodeGpuStatus*, const GpuView*>> free_gpus(const std
 Result<std::vector<NodeGpuStatus>> gpu_status(OpsContext& ctx, const std::string& nodeset) {
     auto nodes = resolve_nodes(ctx, nodeset);
     if (!nodes) return std::unexpected(nodes.error());
-    auto instances = ctx.inventory.list_instances();
+    auto instances = ctx.inventory.instances().list();
     if (!instances) return std::unexpected(instances.error());
     std::vector<NodeGpuStatus> out(nodes->size());
     for_each_parallel(nodes->size(), ctx.settings.fanout, [&](std::size_t i) {

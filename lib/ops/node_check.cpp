@@ -129,7 +129,7 @@ Result<std::vector<FactsOutcome>> node_facts_refresh(OpsContext& ctx, const std:
     std::vector<std::pair<std::string, Facts>> gathered;
     for (const auto& o : outcomes)
         if (o.facts) gathered.emplace_back(o.node, *o.facts);
-    if (auto stored = ctx.inventory.update_facts(gathered); !stored) return std::unexpected(stored.error());
+    if (auto stored = ctx.inventory.nodes().update_facts(gathered); !stored) return std::unexpected(stored.error());
     return outcomes;
 }
 
