@@ -220,7 +220,7 @@ void add_nodeset_commands(CLI::App& app, App& ctx) {
             GroupResolver groups = [&](std::string_view group) -> Result<std::vector<std::string>> {
                 auto ops = ctx.ops();
                 if (!ops) return std::unexpected(ops.error());
-                return (*ops)->inventory.group_members(std::string(group));
+                return (*ops)->inventory.nodes().group_members(std::string(group));
             };
             auto names = expand_nodeset(expr, groups);
             if (!names) return std::unexpected(names.error());

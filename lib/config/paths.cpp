@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "core/local_paths.hpp"
+
 namespace cc {
 
 static std::string xdg_dir(const char* variable, const char* fallback) {

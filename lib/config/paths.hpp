@@ -2,8 +2,6 @@
 #pragma once
 #include <string>
 
-#include "core/local_paths.hpp"
-
 namespace cc {
 
 std::string default_config_path();     // $XDG_CONFIG_HOME/clusterctl/config.toml

@@ -6,7 +6,8 @@
 
 namespace cc::sql {
 
-Database::Database(Database&& other) noexcept : db_(other.db_), path_(std::move(other.path_)) {
+Database::Database(Database&& other) noexcept
+    : db_(other.db_), path_(std::move(other.path_)), prepared_(other.prepared_) {
     other.db_ = nullptr;
 }
 
@@ -15,6 +16,7 @@ Database& Database::operator=(Database&& other) noexcept {
         if (db_) sqlite3_close_v2(db_);
         db_ = other.db_;
         path_ = std::move(other.path_);
+        prepared_ = other.prepared_;
         other.db_ = nullptr;
     }
     return *this;
@@ -67,6 +69,7 @@ Result<Statement> Statement::prepare(Database& db, std::string_view sql) {
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK)
         return std::unexpected(db.error("prepare"));
+    ++db.prepared_;
     return Statement(db, stmt);
 }
 

@@ -30,10 +30,14 @@ public:
     sqlite3* handle() const { return db_; }
     int changes() const;  // rows changed by the last statement
     const std::string& path() const { return path_; }
+    // Statements prepared so far: what a listing costs, for the test that keeps it independent of N.
+    std::uint64_t statements_prepared() const { return prepared_; }
 
 private:
+    friend class Statement;
     sqlite3* db_ = nullptr;
     std::string path_;
+    std::uint64_t prepared_ = 0;
 };
 
 class Statement {

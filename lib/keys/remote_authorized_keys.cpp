@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "core/base64.hpp"
 #include "core/interrupt.hpp"
+#include "core/sha256.hpp"
 #include "core/shell_quote.hpp"
 #include "remote/as_account.hpp"
 #include "remote/atomic_write.hpp"

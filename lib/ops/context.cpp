@@ -39,7 +39,7 @@ Result<std::unique_ptr<Connection>> connect_pinned(OpsContext& ctx, const Node& 
 }
 
 Result<std::vector<Node>> resolve_nodes(OpsContext& ctx, std::string_view nodeset) {
-    auto all = ctx.inventory.list_nodes();  // one pass over the file beats a query per name or group
+    auto all = ctx.inventory.nodes().list();  // one pass over the file beats a query per name or group
     if (!all) return std::unexpected(all.error());
     std::map<std::string, Node*> by_name;
     std::map<std::string, std::vector<std::string>> groups;

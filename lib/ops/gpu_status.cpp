@@ -89,7 +89,7 @@ std::vector<std::pair<const NodeResult<GpuNode>*, const GpuView*>> free_gpus(
 Result<std::vector<NodeResult<GpuNode>>> gpu_status(OpsContext& ctx, const std::string& nodeset) {
     auto nodes = resolve_nodes(ctx, nodeset);
     if (!nodes) return std::unexpected(nodes.error());
-    auto instances = ctx.inventory.list_instances();
+    auto instances = ctx.inventory.instances().list();
     if (!instances) return std::unexpected(instances.error());
     NodeWork<GpuNode> ask = [&](Connection& connection, const Node& node, GpuNode& status) -> Result<NodeStatus> {
         auto report = read_node_gpu(connection, ctx.settings.command_timeout);

@@ -21,14 +21,14 @@ Result<KeyRecord> key_add(OpsContext& ctx, const KeyAddRequest& request) {
         return fail(ErrorKind::invalid_input, "--comment must be one line");
     KeyRecord record{request.name, key->type,    key->base64, key->fingerprint,
                      request.comment.value_or(key->comment), request.owner, ""};
-    if (auto added = ctx.inventory.add_key(record); !added) return std::unexpected(added.error());
-    return ctx.inventory.get_key(request.name);
+    if (auto added = ctx.inventory.keys().add(record); !added) return std::unexpected(added.error());
+    return ctx.inventory.keys().get(request.name);
 }
 
 Result<std::vector<KeyDetails>> key_list(OpsContext& ctx) {
-    auto keys = ctx.inventory.list_keys();
+    auto keys = ctx.inventory.keys().list();
     if (!keys) return std::unexpected(keys.error());
-    auto placements = ctx.inventory.list_placements();
+    auto placements = ctx.inventory.keys().placements();
     if (!placements) return std::unexpected(placements.error());
     std::vector<KeyDetails> out;
     for (auto& k : *keys) {
@@ -41,9 +41,9 @@ Result<std::vector<KeyDetails>> key_list(OpsContext& ctx) {
 }
 
 Result<KeyDetails> key_show(OpsContext& ctx, const std::string& name) {
-    auto key = ctx.inventory.get_key(name);
+    auto key = ctx.inventory.keys().get(name);
     if (!key) return std::unexpected(key.error());
-    auto placements = ctx.inventory.list_placements();
+    auto placements = ctx.inventory.keys().placements();
     if (!placements) return std::unexpected(placements.error());
     KeyDetails d{std::move(*key), {}};
     for (const auto& p : *placements)

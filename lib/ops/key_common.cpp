@@ -17,7 +17,7 @@ Result<std::vector<std::vector<std::string>>> accounts_per_node(OpsContext& ctx,
         for (auto& u : users) u = {remote_user};
         return users;
     }
-    auto accounts = ctx.inventory.list_key_accounts();
+    auto accounts = ctx.inventory.keys().accounts();
     if (!accounts) return std::unexpected(accounts.error());
     std::map<std::string, std::set<std::string>> managed;
     for (const auto& a : *accounts) managed[a.node].insert(a.remote_user);

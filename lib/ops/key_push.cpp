@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "config/paths.hpp"
+#include "core/local_paths.hpp"
+#include "core/sha256.hpp"
 #include "keys/authorized_keys.hpp"
 #include "ops/key_common.hpp"
 #include "ops/keys.hpp"
@@ -104,7 +106,7 @@ Result<void> revoke_in(Connection& c, const std::string& user, bool guard_login_
 Result<std::vector<KeyRecord>> get_keys(OpsContext& ctx, const std::vector<std::string>& names) {
     std::vector<KeyRecord> keys;
     for (const auto& name : names) {
-        auto key = ctx.inventory.get_key(name);
+        auto key = ctx.inventory.keys().get(name);
         if (!key) return std::unexpected(key.error());
         keys.push_back(std::move(*key));
     }
@@ -115,7 +117,7 @@ Result<std::vector<KeyRecord>> get_keys(OpsContext& ctx, const std::vector<std::
 Result<std::vector<NodeResult<AccountEdit>>> record(OpsContext& ctx, std::vector<NodeResult<AccountEdit>> outcomes,
                                            const std::vector<KeyPlacement>& set,
                                            const std::vector<KeyPlacement>& removed) {
-    if (auto r = ctx.inventory.record_placements(set, removed); !r) return std::unexpected(r.error());
+    if (auto r = ctx.inventory.keys().record_placements(set, removed); !r) return std::unexpected(r.error());
     return outcomes;
 }
 
@@ -158,7 +160,7 @@ Result<std::vector<NodeResult<AccountEdit>>> key_push(OpsContext& ctx, const Key
 }
 
 Result<std::vector<NodeResult<AccountEdit>>> key_revoke(OpsContext& ctx, const KeyRevokeRequest& request) {
-    auto key = ctx.inventory.get_key(request.key);
+    auto key = ctx.inventory.keys().get(request.key);
     if (!key) return std::unexpected(key.error());
     auto nodes = resolve_nodes(ctx, request.nodeset);
     if (!nodes) return std::unexpected(nodes.error());
@@ -185,7 +187,7 @@ Result<KeyRemoveResult> key_remove(OpsContext& ctx, const std::string& name, boo
     if (!details) return std::unexpected(details.error());
     KeyRemoveResult result;
     if (!keep_on_nodes && !details->placements.empty()) {
-        auto all = ctx.inventory.list_nodes();
+        auto all = ctx.inventory.nodes().list();
         if (!all) return std::unexpected(all.error());
         std::vector<Node> nodes;
         std::vector<std::vector<std::string>> users;
@@ -208,11 +210,11 @@ Result<KeyRemoveResult> key_remove(OpsContext& ctx, const std::string& name, boo
             std::vector<KeyPlacement> removed;
             for (const auto& o : result.outcomes)
                 if (o.status == NodeStatus::ok) removed.push_back({name, o.node, o.value.remote_user, "", ""});
-            if (auto r = ctx.inventory.record_placements({}, removed); !r) return std::unexpected(r.error());
+            if (auto r = ctx.inventory.keys().record_placements({}, removed); !r) return std::unexpected(r.error());
             return result;
         }
     }
-    if (auto r = ctx.inventory.remove_key(name); !r) return std::unexpected(r.error());
+    if (auto r = ctx.inventory.keys().remove(name); !r) return std::unexpected(r.error());
     result.removed_from_inventory = true;
     return result;
 }
@@ -279,7 +281,7 @@ Result<std::vector<NodeResult<AccountEdit>>> key_rotate(OpsContext& ctx, const K
     if (old_key.name == new_key.name) return fail(ErrorKind::invalid_input, "OLD and NEW are the same key");
     auto nodes = resolve_nodes(ctx, request.nodeset);
     if (!nodes) return std::unexpected(nodes.error());
-    auto placements = ctx.inventory.list_placements();
+    auto placements = ctx.inventory.keys().placements();
     if (!placements) return std::unexpected(placements.error());
 
     // Where OLD is recorded; on other nodes, the login user (in case OLD is in

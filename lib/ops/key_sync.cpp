@@ -23,9 +23,9 @@ struct Wanted {
 };
 
 Result<Wanted> load_wanted(OpsContext& ctx) {
-    auto keys = ctx.inventory.list_keys();
+    auto keys = ctx.inventory.keys().list();
     if (!keys) return std::unexpected(keys.error());
-    auto placements = ctx.inventory.list_placements();
+    auto placements = ctx.inventory.keys().placements();
     if (!placements) return std::unexpected(placements.error());
     return Wanted{std::move(*placements), keys_by_name(*keys), names_by_fingerprint(*keys)};
 }

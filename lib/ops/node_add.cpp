@@ -50,7 +50,7 @@ Result<HostKeyCheck> new_pin_check(OpsContext& ctx, const std::string& node, con
     check.known_hosts_path = ctx.settings.known_hosts;
     check.expected_fingerprint = expected_fingerprint;
     check.accept_new = accept_new || ctx.settings.host_key_policy == HostKeyPolicy::accept_new;
-    auto others = ctx.inventory.nodes_at(host, port);
+    auto others = ctx.inventory.nodes().at_address(host, port);
     if (!others) return std::unexpected(others.error());
     for (const auto& other : *others) {
         if (other.name == node) continue;
@@ -64,7 +64,7 @@ Result<HostKeyCheck> new_pin_check(OpsContext& ctx, const std::string& node, con
 Result<Node> node_add(OpsContext& ctx, const NodeAddRequest& request) {
     if (auto valid = validate(request); !valid) return std::unexpected(valid.error());
     // Fail before touching the network when the name is taken.
-    auto existing = ctx.inventory.find_node(request.name);
+    auto existing = ctx.inventory.nodes().find(request.name);
     if (!existing) return std::unexpected(existing.error());
     if (*existing) return fail(ErrorKind::conflict, fmt::format("node \"{}\" already exists", request.name));
 
@@ -86,8 +86,8 @@ Result<Node> node_add(OpsContext& ctx, const NodeAddRequest& request) {
     if (!facts) return std::unexpected(facts.error());
     node.host_key = (*connection)->host_key();
     node.facts = std::move(*facts);
-    if (auto added = ctx.inventory.add_node(node); !added) return std::unexpected(added.error());
-    return ctx.inventory.get_node(node.name);
+    if (auto added = ctx.inventory.nodes().add(node); !added) return std::unexpected(added.error());
+    return ctx.inventory.nodes().get(node.name);
 }
 
 }  // namespace cc

@@ -17,16 +17,16 @@ Result<std::vector<std::string>> resolve_names(OpsContext& ctx, const std::strin
 }  // namespace
 
 Result<std::vector<Node>> node_list(OpsContext& ctx, const std::optional<std::string>& nodeset) {
-    if (!nodeset) return ctx.inventory.list_nodes();
+    if (!nodeset) return ctx.inventory.nodes().list();
     return resolve_nodes(ctx, *nodeset);
 }
 
-Result<Node> node_show(OpsContext& ctx, const std::string& name) { return ctx.inventory.get_node(name); }
+Result<Node> node_show(OpsContext& ctx, const std::string& name) { return ctx.inventory.nodes().get(name); }
 
 Result<std::vector<std::string>> node_remove(OpsContext& ctx, const std::string& nodeset, bool force) {
     auto names = resolve_names(ctx, nodeset);
     if (!names) return names;
-    if (auto removed = ctx.inventory.remove_nodes(*names, force); !removed) return std::unexpected(removed.error());
+    if (auto removed = ctx.inventory.nodes().remove(*names, force); !removed) return std::unexpected(removed.error());
     return names;
 }
 
@@ -65,12 +65,12 @@ Result<LabelChange> parse_label_args(const std::vector<std::string>& args) {
 Result<std::vector<std::string>> node_label(OpsContext& ctx, const std::string& nodeset, const LabelChange& change) {
     auto names = resolve_names(ctx, nodeset);
     if (!names) return names;
-    if (auto updated = ctx.inventory.update_labels(*names, change); !updated) return std::unexpected(updated.error());
+    if (auto updated = ctx.inventory.nodes().update_labels(*names, change); !updated) return std::unexpected(updated.error());
     return names;
 }
 
 Result<RekeyPlan> node_rekey_plan(OpsContext& ctx, const std::string& name, const std::string& expected_fingerprint) {
-    auto node = ctx.inventory.get_node(name);
+    auto node = ctx.inventory.nodes().get(name);
     if (!node) return std::unexpected(node.error());
     HostKeyCheck check;  // nothing pinned: this command exists to replace the pin
     check.known_hosts_path = ctx.settings.known_hosts;
@@ -82,7 +82,7 @@ Result<RekeyPlan> node_rekey_plan(OpsContext& ctx, const std::string& name, cons
 }
 
 Result<void> node_rekey_apply(OpsContext& ctx, const RekeyPlan& plan) {
-    return ctx.inventory.replace_host_key(plan.node, plan.old_key, plan.new_key);
+    return ctx.inventory.nodes().replace_host_key(plan.node, plan.old_key, plan.new_key);
 }
 
 namespace {
@@ -116,7 +116,7 @@ Result<Node> node_set(OpsContext& ctx, const NodeSetRequest& request) {
         return fail(ErrorKind::invalid_input,
                     fmt::format("node \"{}\": nothing to change (give --host, --port, --user, --identity or --group)",
                                 request.name));
-    auto node = ctx.inventory.get_node(request.name);
+    auto node = ctx.inventory.nodes().get(request.name);
     if (!node) return std::unexpected(node.error());
 
     Node moved = *node;
@@ -133,8 +133,8 @@ Result<Node> node_set(OpsContext& ctx, const NodeSetRequest& request) {
         if (!connection) return std::unexpected(connection.error());
         edit.host_key = (*connection)->host_key();
     }
-    if (auto updated = ctx.inventory.update_node(edit); !updated) return std::unexpected(updated.error());
-    return ctx.inventory.get_node(request.name);
+    if (auto updated = ctx.inventory.nodes().update(edit); !updated) return std::unexpected(updated.error());
+    return ctx.inventory.nodes().get(request.name);
 }
 
 }  // namespace cc

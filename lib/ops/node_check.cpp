@@ -120,7 +120,7 @@ Result<std::vector<NodeResult<Facts>>> node_facts_refresh(OpsContext& ctx, const
     std::vector<std::pair<std::string, Facts>> gathered;
     for (const auto& o : outcomes)
         if (o.status == NodeStatus::ok) gathered.emplace_back(o.node, o.value);
-    if (auto stored = ctx.inventory.update_facts(gathered); !stored) return std::unexpected(stored.error());
+    if (auto stored = ctx.inventory.nodes().update_facts(gathered); !stored) return std::unexpected(stored.error());
     return outcomes;
 }
 

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "core/base64.hpp"
+#include "core/sha256.hpp"
+
 namespace cc {
 
 HostKey host_key_from_blob(std::string type, std::string_view blob) {

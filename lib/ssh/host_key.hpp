@@ -5,10 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/base64.hpp"
 #include "core/error.hpp"
 #include "core/host_key_value.hpp"
-#include "core/sha256.hpp"
 
 namespace cc {
 

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "core/local_paths.hpp"
+#include "core/sha256.hpp"
 #include "ssh/known_hosts.hpp"
 #include "ssh/private_key.hpp"
 #include "ssh/ssh_connection.hpp"

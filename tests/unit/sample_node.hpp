@@ -2,7 +2,7 @@
 #pragma once
 #include <string>
 
-#include "inventory/node.hpp"
+#include "inventory/nodes.hpp"
 
 inline cc::Node sample_node(const std::string& name) {
     cc::Node n;

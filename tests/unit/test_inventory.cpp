@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include <fmt/format.h>
+
 #include "inventory/inventory.hpp"
 #include "inventory/sqlite.hpp"
 #include "sample_node.hpp"
@@ -70,7 +72,7 @@ TEST_CASE("opening a current inventory does not wait for another process's write
     auto start = std::chrono::steady_clock::now();
     auto reader = Inventory::open(path);
     REQUIRE(reader);
-    CHECK(reader->list_nodes());
+    CHECK(reader->nodes().list());
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
 }
 
@@ -78,62 +80,62 @@ TEST_CASE("a node with labels, groups and facts round trips") {
     TempDir dir;
     auto inv = Inventory::open(dir.file("inv.db"));
     REQUIRE(inv);
-    REQUIRE(inv->add_node(sample("n1")));
-    auto n = inv->get_node("n1");
+    REQUIRE(inv->nodes().add(sample("n1")));
+    auto n = inv->nodes().get("n1");
     REQUIRE(n);
     CHECK(n->labels.at("rack") == "a1");
     CHECK(n->groups == std::vector<std::string>{"gpu"});
     REQUIRE(n->facts);
     CHECK(n->facts->hostname == "n1");
-    CHECK(*inv->group_members("gpu") == std::vector<std::string>{"n1"});
-    CHECK(inv->group_members("none").error().kind == ErrorKind::not_found);
+    CHECK(*inv->nodes().group_members("gpu") == std::vector<std::string>{"n1"});
+    CHECK(inv->nodes().group_members("none").error().kind == ErrorKind::not_found);
 }
 
 TEST_CASE("adding a node twice is a conflict and leaves the first intact") {
     TempDir dir;
     auto inv = Inventory::open(dir.file("inv.db"));
-    REQUIRE(inv->add_node(sample("n1")));
+    REQUIRE(inv->nodes().add(sample("n1")));
     Node again = sample("n1");
     again.host = "10.9.9.9";
-    auto r = inv->add_node(again);
+    auto r = inv->nodes().add(again);
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == ErrorKind::conflict);
-    CHECK(inv->get_node("n1")->host == "10.0.0.1");
+    CHECK(inv->nodes().get("n1")->host == "10.0.0.1");
 }
 
 TEST_CASE("removing several nodes is all or nothing") {
     TempDir dir;
     auto inv = Inventory::open(dir.file("inv.db"));
-    REQUIRE(inv->add_node(sample("n1")));
-    REQUIRE(inv->add_node(sample("n2")));
-    auto r = inv->remove_nodes({"n1", "missing"}, false);
+    REQUIRE(inv->nodes().add(sample("n1")));
+    REQUIRE(inv->nodes().add(sample("n2")));
+    auto r = inv->nodes().remove({"n1", "missing"}, false);
     REQUIRE_FALSE(r);
-    CHECK(inv->node_names()->size() == 2);
-    REQUIRE(inv->remove_nodes({"n1", "n2"}, false));
-    CHECK(inv->node_names()->empty());
+    CHECK(inv->nodes().names()->size() == 2);
+    REQUIRE(inv->nodes().remove({"n1", "n2"}, false));
+    CHECK(inv->nodes().names()->empty());
 }
 
 TEST_CASE("labels are set and removed in one transaction across nodes") {
     TempDir dir;
     auto inv = Inventory::open(dir.file("inv.db"));
-    REQUIRE(inv->add_node(sample("n1")));
-    REQUIRE(inv->add_node(sample("n2")));
+    REQUIRE(inv->nodes().add(sample("n1")));
+    REQUIRE(inv->nodes().add(sample("n2")));
     LabelChange change;
     change.set = {{"gpu", "h100"}};
     change.remove = {"rack"};
-    REQUIRE(inv->update_labels({"n1", "n2"}, change));
-    CHECK(inv->get_node("n2")->labels == std::map<std::string, std::string>{{"gpu", "h100"}});
+    REQUIRE(inv->nodes().update_labels({"n1", "n2"}, change));
+    CHECK(inv->nodes().get("n2")->labels == std::map<std::string, std::string>{{"gpu", "h100"}});
 }
 
 TEST_CASE("a second process sees the same inventory and reopening does not migrate again") {
     TempDir dir;
     {
         auto inv = Inventory::open(dir.file("inv.db"));
-        REQUIRE(inv->add_node(sample("n1")));
+        REQUIRE(inv->nodes().add(sample("n1")));
     }
     auto again = Inventory::open(dir.file("inv.db"));
     REQUIRE(again);
-    CHECK(again->node_names()->size() == 1);
+    CHECK(again->nodes().names()->size() == 1);
 }
 
 TEST_CASE("garbage instead of a database is a clear inventory error") {
@@ -149,4 +151,40 @@ TEST_CASE("an unwritable inventory location names the directory") {
     auto inv = Inventory::open("/proc/clusterctl-no/inv.db");
     REQUIRE_FALSE(inv);
     CHECK(inv.error().message.find("/proc/clusterctl-no") != std::string::npos);
+}
+
+TEST_CASE("listing nodes costs the same few queries for 2 nodes as for 60, and each node gets its own details") {
+    TempDir dir;
+    auto inv = Inventory::open(dir.file("inv.db"));
+    REQUIRE(inv);
+    auto add = [&](int from, int to) {
+        for (int i = from; i < to; ++i) {
+            Node n = sample(fmt::format("n{:02}", i));
+            n.labels = {{"idx", std::to_string(i)}};
+            n.groups = {"all-gpu", fmt::format("g{}", i)};
+            if (i % 2) n.facts.reset();
+            REQUIRE(inv->nodes().add(n));
+        }
+    };
+    auto queries_to_list = [&] {
+        auto before = inv->statements_prepared();
+        auto nodes = inv->nodes().list();
+        REQUIRE(nodes);
+        return std::pair{inv->statements_prepared() - before, std::move(*nodes)};
+    };
+    add(0, 2);
+    auto [few, two] = queries_to_list();
+    add(2, 60);
+    auto [same, sixty] = queries_to_list();
+    CHECK(few == same);
+    CHECK(same <= 4);
+    REQUIRE(sixty.size() == 60);
+    const Node& n37 = sixty[37];
+    CHECK(n37.name == "n37");
+    CHECK(n37.labels == std::map<std::string, std::string>{{"idx", "37"}});
+    CHECK(n37.groups == std::vector<std::string>{"all-gpu", "g37"});
+    CHECK_FALSE(n37.facts);
+    REQUIRE(sixty[38].facts);
+    CHECK(sixty[38].facts->hostname == "n38");
+    CHECK(two[1].groups == std::vector<std::string>{"all-gpu", "g1"});
 }

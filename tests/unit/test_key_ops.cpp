@@ -7,6 +7,7 @@
 #include <regex>
 #include <sstream>
 
+#include "core/sha256.hpp"
 #include "core/shell_quote.hpp"
 #include "fanout/exit_code.hpp"
 #include "fake_transport.hpp"
@@ -77,10 +78,10 @@ struct KeyNode {
 
 TEST_CASE("key rotate through the fake: NEW goes in, a login with NEW is tried, then OLD comes out") {
     KeyNode node;
-    std::string old_line = node.add_key("old");
-    std::string new_line = node.add_key("new");
+    std::string old_line = node.keys().add("old");
+    std::string new_line = node.keys().add("new");
     node.content = "# hand-written\n" + std::string(kManagedBegin) + "\n" + old_line + "\n" + std::string(kManagedEnd) + "\n";
-    REQUIRE(node.inventory.record_placements({{"old", "n1", "root", "", "2026-01-01T00:00:00Z"}}, {}));
+    REQUIRE(node.inventory.keys().record_placements({{"old", "n1", "root", "", "2026-01-01T00:00:00Z"}}, {}));
 
     KeyRotateRequest request;
     request.old_key = "old";
@@ -103,7 +104,7 @@ TEST_CASE("key rotate through the fake: NEW goes in, a login with NEW is tried, 
     CHECK(node.content.find(old_line.substr(0, 80)) == std::string::npos);
     // one connection for the edits, one for the login with NEW
     CHECK(node.transport.connects().size() == 2);
-    auto placements = node.inventory.list_placements();
+    auto placements = node.inventory.keys().placements();
     REQUIRE(placements);
     REQUIRE(placements->size() == 1);
     CHECK((*placements)[0].key == "new");
@@ -111,10 +112,10 @@ TEST_CASE("key rotate through the fake: NEW goes in, a login with NEW is tried, 
 
 TEST_CASE("key rotate keeps OLD where a login with NEW fails, and says so") {
     KeyNode node;
-    std::string old_line = node.add_key("old");
-    std::string new_line = node.add_key("new");
+    std::string old_line = node.keys().add("old");
+    std::string new_line = node.keys().add("new");
     node.content = std::string(kManagedBegin) + "\n" + old_line + "\n" + std::string(kManagedEnd) + "\n";
-    REQUIRE(node.inventory.record_placements({{"old", "n1", "root", "", "2026-01-01T00:00:00Z"}}, {}));
+    REQUIRE(node.inventory.keys().record_placements({{"old", "n1", "root", "", "2026-01-01T00:00:00Z"}}, {}));
     // the login with NEW alone (no agent) is refused
     node.transport.hosts["10.0.0.1"].refuse_login = [](const Target& t) -> std::optional<Error> {
         if (t.use_agent) return std::nullopt;

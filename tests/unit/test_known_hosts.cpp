@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "core/base64.hpp"
 #include "ssh/known_hosts.hpp"
 #include "temp_dir.hpp"
 

@@ -53,7 +53,7 @@ TEST_CASE("node add refuses an unknown host key and stores nothing") {
     auto node = node_add(f.ctx, r);
     REQUIRE_FALSE(node);
     CHECK(node.error().kind == ErrorKind::host_key);
-    CHECK(f.inventory.node_names()->empty());
+    CHECK(f.inventory.nodes().names()->empty());
 }
 
 TEST_CASE("node add with an unreachable host stores nothing") {
@@ -61,7 +61,7 @@ TEST_CASE("node add with an unreachable host stores nothing") {
     auto node = f.add("n9", "10.0.0.9");
     REQUIRE_FALSE(node);
     CHECK(node.error().kind == ErrorKind::unreachable);
-    CHECK(f.inventory.node_names()->empty());
+    CHECK(f.inventory.nodes().names()->empty());
 }
 
 TEST_CASE("node check reports each node, one timing out and one healthy") {
@@ -127,7 +127,7 @@ TEST_CASE("facts refresh keeps going past a dead node and stores the rest") {
     REQUIRE(out);
     CHECK((*out)[0].status == NodeStatus::ok);
     CHECK((*out)[1].error_kind == ErrorKind::unreachable);
-    CHECK(f.inventory.get_node("n1")->facts->hostname == "renamed");
+    CHECK(f.inventory.nodes().get("n1")->facts->hostname == "renamed");
 }
 
 TEST_CASE("label arguments: key=value sets, key- removes, anything else is named") {
@@ -151,9 +151,9 @@ TEST_CASE("rekey pins the new key, and refuses one that does not match the expec
     auto r = node_rekey_plan(f.ctx, "n1", "");
     REQUIRE(r);
     CHECK(r->old_key.fingerprint == old_key.fingerprint);
-    CHECK(f.inventory.get_node("n1")->host_key.fingerprint == old_key.fingerprint);  // the plan changes nothing
+    CHECK(f.inventory.nodes().get("n1")->host_key.fingerprint == old_key.fingerprint);  // the plan changes nothing
     REQUIRE(node_rekey_apply(f.ctx, *r));
-    CHECK(f.inventory.get_node("n1")->host_key.fingerprint == r->new_key.fingerprint);
+    CHECK(f.inventory.nodes().get("n1")->host_key.fingerprint == r->new_key.fingerprint);
     CHECK_FALSE(node_rekey_apply(f.ctx, *r));  // the pin moved since the plan: refused
 }
 
@@ -179,7 +179,7 @@ TEST_CASE("node add refuses a key that contradicts another node's pin at the sam
     CHECK(twin.error().kind == ErrorKind::host_key);
     CHECK(twin.error().message.find("node \"n1\"") != std::string::npos);
     CHECK(twin.error().message.find(pinned.fingerprint) != std::string::npos);
-    CHECK_FALSE(*f.inventory.find_node("n1b"));
+    CHECK_FALSE(*f.inventory.nodes().find("n1b"));
     // The same key at the same address needs no flag: it is already trusted there.
     f.transport.hosts["10.0.0.1"].key = pinned;
     NodeAddRequest r;
@@ -197,7 +197,7 @@ TEST_CASE("node set changes fields and groups in one go, and re-pins the host ke
     r.group_changes = {"+gpu", "+rack1"};
     REQUIRE(node_set(f.ctx, r));
     CHECK(f.transport.commands().size() == 1);  // no new address: nothing contacted
-    auto node = f.inventory.get_node("n1");
+    auto node = f.inventory.nodes().get("n1");
     CHECK(node->user == "admin");
     CHECK(node->groups == std::vector<std::string>{"gpu", "rack1"});
 
@@ -208,8 +208,8 @@ TEST_CASE("node set changes fields and groups in one go, and re-pins the host ke
     auto unknown = node_set(f.ctx, move);  // an unknown key needs a flag, as node add
     REQUIRE_FALSE(unknown);
     CHECK(unknown.error().kind == ErrorKind::host_key);
-    CHECK(f.inventory.get_node("n1")->host == "10.0.0.1");
-    CHECK(f.inventory.get_node("n1")->groups.size() == 2);  // nothing changed
+    CHECK(f.inventory.nodes().get("n1")->host == "10.0.0.1");
+    CHECK(f.inventory.nodes().get("n1")->groups.size() == 2);  // nothing changed
     move.accept_new_host_key = true;
     auto moved = node_set(f.ctx, move);
     REQUIRE(moved);

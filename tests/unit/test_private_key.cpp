@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "core/sha256.hpp"
 #include "ssh/host_key.hpp"
 #include "ssh/private_key.hpp"
 #include "temp_dir.hpp"

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/base64.hpp"
+#include "core/sha256.hpp"
 #include "keys/public_key.hpp"
 #include "ssh/host_key.hpp"
 #include "temp_dir.hpp"
