@@ -17,8 +17,6 @@ namespace cc::cli {
 
 namespace {
 
-}
-
 bool sleep_interruptibly(std::chrono::milliseconds d) {
     auto until = std::chrono::steady_clock::now() + d;
     while (std::chrono::steady_clock::now() < until) {

@@ -78,8 +78,8 @@ struct KeyNode {
 
 TEST_CASE("key rotate through the fake: NEW goes in, a login with NEW is tried, then OLD comes out") {
     KeyNode node;
-    std::string old_line = node.keys().add("old");
-    std::string new_line = node.keys().add("new");
+    std::string old_line = node.add_key("old");
+    std::string new_line = node.add_key("new");
     node.content = "# hand-written\n" + std::string(kManagedBegin) + "\n" + old_line + "\n" + std::string(kManagedEnd) + "\n";
     REQUIRE(node.inventory.keys().record_placements({{"old", "n1", "root", "", "2026-01-01T00:00:00Z"}}, {}));
 
@@ -112,8 +112,8 @@ TEST_CASE("key rotate through the fake: NEW goes in, a login with NEW is tried, 
 
 TEST_CASE("key rotate keeps OLD where a login with NEW fails, and says so") {
     KeyNode node;
-    std::string old_line = node.keys().add("old");
-    std::string new_line = node.keys().add("new");
+    std::string old_line = node.add_key("old");
+    std::string new_line = node.add_key("new");
     node.content = std::string(kManagedBegin) + "\n" + old_line + "\n" + std::string(kManagedEnd) + "\n";
     REQUIRE(node.inventory.keys().record_placements({{"old", "n1", "root", "", "2026-01-01T00:00:00Z"}}, {}));
     // the login with NEW alone (no agent) is refused
