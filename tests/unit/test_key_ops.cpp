@@ -15,6 +15,7 @@
 #include "keys/remote_authorized_keys.hpp"
 #include "ops/keys.hpp"
 #include "ops/node_ops.hpp"
+#include "sectioned_output.hpp"
 #include "temp_dir.hpp"
 
 using namespace cc;
@@ -46,14 +47,18 @@ struct KeyNode {
         r.host = "10.0.0.1";
         r.accept_new_host_key = true;
         REQUIRE(node_add(ctx, r));
-        host.always(computed([this](const FakeCall&) {
-                return exits(0, "home\t/root\nuid\t0\ngid\t0\nexists\t1\n@@content\n" + content).result;
-            }))
-            .on("want=", {computed([this](const FakeCall& call) {
-                ++swaps;
+        host.always(computed([this](const FakeCall& call) {
                 std::smatch m;
-                REQUIRE(std::regex_search(call.command, m, std::regex("want=([0-9a-f]{64}|absent)")));
-                if (sha256_hex(content) != m[1].str()) return exits(75).result;
+                REQUIRE(std::regex_search(call.command, m, std::regex("@@%s %s[^0-9a-f]*([0-9a-f]{32})")));
+                return exits(0, framed(m[1].str(), {{"home", "/root"}, {"uid", "0"}, {"gid", "0"}, {"exists", "1"},
+                                                    {"content", content}})).result;
+            }))
+            .on("mktemp", {computed([this](const FakeCall& call) {
+                ++swaps;
+                // the expected hash is an argument of the write script
+                std::smatch m;
+                REQUIRE(std::regex_search(call.command, m, std::regex("[0-9a-f]{64}")));
+                if (sha256_hex(content) != m[0].str()) return exits(75).result;
                 content = call.input;
                 return exits(0).result;
             })});

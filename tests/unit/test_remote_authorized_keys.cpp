@@ -28,13 +28,6 @@ namespace {
 constexpr const char* kKeyA = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkTxjOBkj0aSsU9F+hfLKsQAMtmuRcXg0p5P2q8mWtB a";
 constexpr const char* kKeyB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHcbIKdnQ0YlDzg7ty2JDb8UBt9s8UDUPFuvL4hdJv6O b";
 
-// A read answer in sections framed by `nonce`, as the read script prints it.
-std::string framed(const std::string& nonce, const std::vector<std::pair<std::string, std::string>>& sections) {
-    std::string out;
-    for (const auto& [name, body] : sections) out += "\n@@" + nonce + " " + name + "\n" + body;
-    return out + "\n@@" + nonce + " .\n";
-}
-
 // The header sections of a read answer, from "key\tvalue" lines.
 std::vector<std::pair<std::string, std::string>> header(std::string_view lines) {
     std::vector<std::pair<std::string, std::string>> out;
