@@ -154,7 +154,8 @@ void add_exec_commands(CLI::App& app, App& ctx) {
     cmd->add_option("--shell", opts->shell, "a shell command line, run as written");
     cmd->add_flag("-b,--gather", opts->gather, "gather output and fold nodes with identical output");
     cmd->add_flag("--max-rc", opts->max_rc, "exit with the largest remote exit status (255 if a node never finished)");
-    cmd->add_flag("-n,--no-stdin", opts->no_stdin,
+    // No -n: `exec @all uname -n` must stay the usage error that shows the `--` form.
+    cmd->add_flag("--no-stdin", opts->no_stdin,
                   "give every node an empty stdin (else stdin, unless it is a terminal, goes to every node)");
     cmd->callback([&ctx, opts] {
         run_command(ctx, [&]() -> Result<int> {

@@ -287,7 +287,7 @@ class Stdin(ClusterTestCase):
 
     def test_no_stdin_gives_every_node_an_empty_stdin_even_when_stdin_never_ends(self):
         with open("/dev/zero", "rb") as endless:
-            proc, seconds = self.exec_with_stdin(endless, "-n", "-o", "json", self.four, "--", "wc", "-c")
+            proc, seconds = self.exec_with_stdin(endless, "--no-stdin", "-o", "json", self.four, "--", "wc", "-c")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual({o["stdout"].strip() for o in json.loads(proc.stdout)}, {"0"})
         self.assertLess(seconds, 30)
