@@ -10,7 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "core/file_source.hpp"
 #include "remote/atomic_write.hpp"
 #include "remote/command.hpp"
 
@@ -99,21 +98,17 @@ Result<std::pair<std::uint64_t, std::size_t>> push_to(Connection& c, const Uploa
     if (!plan.files.empty())
         if (auto checked = check_targets(c, plan, ctx.settings.command_timeout, node); !checked)
             return std::unexpected(checked.error());
-    std::uint64_t bytes = 0;
+    // A new file gets the local file's mode; a replaced one keeps its owner and mode.
+    std::vector<LocalFileWrite> writes;
     for (const auto& file : plan.files) {
-        auto source = FileSource::open(file.local);
-        if (!source) return std::unexpected(source.error());
-        // A new file gets the local file's mode; a replaced one keeps its owner and mode.
-        AtomicWriteOptions options;
-        options.size = source->size();
-        options.mode = file.mode;
-        options.timeout = ctx.settings.command_timeout;
-        options.bytes_by_sftp = true;  // measured faster than the exec channel (docs/ARCHITECTURE.md)
-        auto written = write_file_atomic(c, file.remote, *source, ExpectedHash::any(), options);
-        if (!written) return std::unexpected(written.error());
-        bytes += options.size;
+        LocalFileWrite write{file.local, file.remote, {}};
+        write.options.mode = file.mode;
+        writes.push_back(std::move(write));
     }
-    return std::pair{bytes, plan.files.size()};
+    // All files land together, after every byte arrived.
+    auto bytes = write_files_atomic(c, writes, ctx.settings.command_timeout);
+    if (!bytes) return std::unexpected(bytes.error());
+    return std::pair{*bytes, plan.files.size()};
 }
 
 struct UniqueFd {

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "core/file_source.hpp"
 #include "core/shell_quote.hpp"
 #include "remote/command.hpp"
 
@@ -75,26 +74,38 @@ sync -- "$d" 2>/dev/null || true
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+
+// Runs kWriteScript ($1) once per 9 arguments that follow, stopping at the first failure.
+constexpr std::string_view kEachWriteScript = R"SH(script=$1; shift
+while [ $# -ge 9 ]; do
+  sh -c "$script" sh "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" || exit $?
+  shift 9
+done
+)SH";
+
+// kWriteScript's $1..$9 for one file.
+std::vector<std::string> write_args(const std::string& path, const ExpectedHash& expected_hash,
+                                    const AtomicWriteOptions& options, const std::string& sftp_temp) {
+    std::string want = expected_hash.kind == ExpectedHash::Kind::any      ? "any"
+                       : expected_hash.kind == ExpectedHash::Kind::absent ? "absent"
+                                                                          : expected_hash.sha256;
+    return {path,
+            want,
+            std::to_string(options.size),
+            fmt::format("{:o}", options.mode),
+            options.force_mode ? "1" : "0",
+            options.create_dir_mode ? fmt::format("{:o}", *options.create_dir_mode) : "",
+            options.refuse_linked_dir ? "1" : "0",
+            std::to_string(options.max_hashed_bytes),
+            sftp_temp};
+}
+
 }  // namespace
 
 std::string write_file_atomic_script(const std::string& path, const ExpectedHash& expected_hash,
                                      const AtomicWriteOptions& options, const std::string& sftp_temp) {
-    std::string want = expected_hash.kind == ExpectedHash::Kind::any      ? "any"
-                       : expected_hash.kind == ExpectedHash::Kind::absent ? "absent"
-                                                                          : expected_hash.sha256;
-    std::vector<std::string> argv = {"sh",
-                                     "-c",
-                                     std::string(kWriteScript),
-                                     "sh",
-                                     path,
-                                     want,
-                                     std::to_string(options.size),
-                                     fmt::format("{:o}", options.mode),
-                                     options.force_mode ? "1" : "0",
-                                     options.create_dir_mode ? fmt::format("{:o}", *options.create_dir_mode) : "",
-                                     options.refuse_linked_dir ? "1" : "0",
-                                     std::to_string(options.max_hashed_bytes),
-                                     sftp_temp};
+    std::vector<std::string> argv = {"sh", "-c", std::string(kWriteScript), "sh"};
+    for (auto& arg : write_args(path, expected_hash, options, sftp_temp)) argv.push_back(std::move(arg));
     if (!options.as) return shell_join(argv);
     return as_account_prelude(*options.as) + "as_user " + shell_join(argv) + "\n";
 }
@@ -126,24 +137,8 @@ Result<WriteOutcome> write_file_atomic(Connection& connection, const std::string
     if (expected_hash.kind == ExpectedHash::Kind::sha256 &&
         (expected_hash.sha256.size() != 64 || expected_hash.sha256.find_first_not_of("0123456789abcdef") != std::string::npos))
         return fail(ErrorKind::invalid_input, fmt::format("\"{}\" is not a sha256 in hex", expected_hash.sha256));
-    std::string sftp_temp;
-    MemorySource no_input("");
-    ByteSource* input = &source;
-    if (options.bytes_by_sftp) {
-        auto* file = dynamic_cast<FileSource*>(&source);
-        if (!file || options.as)
-            return fail(ErrorKind::invalid_input, "bytes go by SFTP only from a local file, as the login account");
-        sftp_temp = sftp_temp_name(path);
-        auto sent = connection.put_file(file->path(), sftp_temp, 0600, options.timeout);
-        if (!sent) {
-            (void)connection.exec(remote_command({"rm", "-f", "--", sftp_temp}, options.timeout), options.timeout);
-            return std::unexpected(naming_destination(sent.error(), sftp_temp, path));
-        }
-        input = &no_input;
-    }
-    std::string command =
-        with_remote_deadline(write_file_atomic_script(path, expected_hash, options, sftp_temp), options.timeout);
-    auto ran = connection.exec(command, *input, options.timeout, nullptr);
+    std::string command = with_remote_deadline(write_file_atomic_script(path, expected_hash, options), options.timeout);
+    auto ran = connection.exec(command, source, options.timeout, nullptr);
     if (!ran) return std::unexpected(ran.error());
     if (ran->exit_signal.empty() && ran->exit_status == 0) return WriteOutcome::written;
     if (ran->exit_signal.empty() && ran->exit_status == kExitWriteConflict) return WriteOutcome::conflict;
@@ -151,6 +146,44 @@ Result<WriteOutcome> write_file_atomic(Connection& connection, const std::string
     if (why.empty())
         why = fmt::format("{}: {}", path, ran->exit_signal.empty() ? fmt::format("exit status {}", ran->exit_status)
                                                                    : "killed by SIG" + ran->exit_signal);
+    return fail(ErrorKind::remote, why);
+}
+
+Result<std::uint64_t> write_files_atomic(Connection& connection, const std::vector<LocalFileWrite>& files,
+                                         std::chrono::milliseconds timeout) {
+    if (files.empty()) return 0;
+    std::vector<std::string> temps;
+    auto remove_temps = [&] {
+        if (temps.empty()) return;
+        std::vector<std::string> rm = {"rm", "-f", "--"};
+        rm.insert(rm.end(), temps.begin(), temps.end());
+        (void)connection.exec(remote_command(rm, timeout), timeout);
+    };
+    // Every byte first: a transfer cut here lands nothing.
+    std::vector<std::string> argv = {"sh", "-c", std::string(kEachWriteScript), "sh", std::string(kWriteScript)};
+    std::uint64_t bytes = 0;
+    for (const auto& file : files) {
+        std::string temp = sftp_temp_name(file.path);
+        temps.push_back(temp);
+        auto sent = connection.put_file(file.local, temp, 0600, timeout);
+        if (!sent) {
+            remove_temps();
+            return std::unexpected(naming_destination(sent.error(), temp, file.path));
+        }
+        bytes += *sent;
+        AtomicWriteOptions options = file.options;
+        options.size = *sent;
+        for (auto& arg : write_args(file.path, ExpectedHash::any(), options, temp)) argv.push_back(std::move(arg));
+    }
+    // Then every file lands, each as write_file_atomic would.
+    auto ran = connection.exec(with_remote_deadline(shell_join(argv), timeout), timeout);
+    if (!ran || !ran->exit_signal.empty() || ran->exit_status != 0) remove_temps();  // those not reached
+    if (!ran) return std::unexpected(ran.error());
+    if (ran->exit_signal.empty() && ran->exit_status == 0) return bytes;
+    std::string why = first_line(ran->err);
+    if (why.empty())
+        why = ran->exit_signal.empty() ? fmt::format("landing the files failed: exit status {}", ran->exit_status)
+                                       : "landing the files failed: killed by SIG" + ran->exit_signal;
     return fail(ErrorKind::remote, why);
 }
 

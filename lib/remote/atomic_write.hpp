@@ -40,11 +40,6 @@ struct AtomicWriteOptions {
     bool refuse_linked_dir = false;         // the directory itself must not be a symbolic link
     std::uint64_t max_hashed_bytes = 0;     // read at most this much of the current file to hash it (0: all)
     std::chrono::milliseconds timeout{30'000};
-    // The bytes go by SFTP into a temp file beside the target (created
-    // exclusively), then the same script finishes the write: libssh2's SFTP
-    // pipelines its writes, measured faster than the exec channel for cp.
-    // `source` must then be a FileSource; only as the login account.
-    bool bytes_by_sftp = false;
 };
 
 // Exit status of the script when the file is not what was expected.
@@ -55,6 +50,20 @@ enum class WriteOutcome { written, conflict };
 // `conflict` when the target is not what `expected_hash` says (nothing written).
 Result<WriteOutcome> write_file_atomic(Connection& connection, const std::string& path, ByteSource& source,
                                        const ExpectedHash& expected_hash, const AtomicWriteOptions& options);
+
+// A local file for write_files_atomic; its bytes go by SFTP, as the login account.
+struct LocalFileWrite {
+    std::string local;            // path on this machine
+    std::string path;             // on the node
+    AtomicWriteOptions options;   // mode of a new file (a replaced one keeps its owner and mode)
+};
+
+// Lands several files together (cp of a tree): every file's bytes arrive first
+// (SFTP into exclusive temp files beside the targets), then one command
+// finishes each as write_file_atomic does. A transfer cut or refused part-way
+// lands none of them and removes every temp file. Returns the bytes sent.
+Result<std::uint64_t> write_files_atomic(Connection& connection, const std::vector<LocalFileWrite>& files,
+                                         std::chrono::milliseconds timeout);
 
 // The script before the remote deadline wrapper (exposed for unit tests that
 // run it under /bin/sh). Every value is quoted by shell_join. `sftp_temp`: the

@@ -186,6 +186,27 @@ class Copy(ClusterTestCase):
         self.assertEqual(set(self.on_nodes(f"ls -A {base}/tree").values()), {"b.txt\n"})
         self.assert_no_leftovers(base)
 
+    def test_a_tree_whose_bytes_cannot_all_arrive_lands_nothing(self):
+        # Every file's bytes arrive before any lands: a disk that fills part-way through the
+        # upload (a 64 KiB tmpfs, a 1 MiB file) leaves the destination as it was.
+        base = self.unique_dir()
+        full = f"{base}/full"
+        self.on_nodes(f"mkdir -p {full} && mount -t tmpfs -o size=64k tmpfs {full}")
+        try:
+            tree = os.path.join(self.tmp, "tree")
+            os.makedirs(tree)
+            for name in ("a.txt", "b.txt", "c.txt", "d.txt", "e.txt"):
+                self.small_file(os.path.join("tree", name))
+            with open(os.path.join(tree, "big.bin"), "wb") as f:
+                f.write(os.urandom(1 << 20))
+            r = self.run_ctl("cp", tree, f"{self.pair}:{full}/tree", "-o", "json")
+            self.assertEqual(r.rc, 3, repr(r))
+            self.assertEqual({o["status"] for o in r.json()}, {"error"}, repr(r))
+            self.assertEqual(set(self.on_nodes(f"ls -A {full}/tree").values()), {""})
+            self.assert_no_leftovers(full)
+        finally:
+            self.on_nodes(f"umount {full}")
+
     def test_gathering_a_directory_is_refused_in_plain_words(self):
         dest = os.path.join(self.tmp, "gathered")
         r = self.run_ctl("cp", f"{self.pair}:/etc", dest + "/", "-o", "json")

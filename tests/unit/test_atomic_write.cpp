@@ -18,6 +18,7 @@
 #include "temp_dir.hpp"
 
 using namespace cc;
+using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
@@ -207,34 +208,39 @@ TEST_CASE("a missing directory is named; a linked directory is refused when aske
     CHECK(slurp(dir.file("made/x")) == "x");
 }
 
-TEST_CASE("bytes put by SFTP are finished by the same script: mode kept, no temp file, errors name the target") {
+TEST_CASE("several files land together: every byte first, then each finished by the same script") {
     LocalShell node;
     TempDir dir;
-    std::string path = dir.write("conf", "old\n");
-    ::chmod(path.c_str(), 0640);
-    auto source = FileSource::open(dir.write("local", "new by sftp\n"));
-    REQUIRE(source);
-    AtomicWriteOptions options;
-    options.size = source->size();
-    options.mode = 0600;
-    options.bytes_by_sftp = true;
-    auto written = write_file_atomic(node, path, *source, ExpectedHash::any(), options);
-    REQUIRE(written);
-    CHECK(*written == WriteOutcome::written);
-    CHECK(node.puts == 1);
-    CHECK(slurp(path) == "new by sftp\n");
-    CHECK(mode_of(path) == 0640);
-    CHECK(temp_files_in(dir.path) == 0);
+    std::string kept = dir.write("conf", "old\n");
+    ::chmod(kept.c_str(), 0640);
     fs::create_directory(dir.path / "sub");
-    auto onto_dir = write_file_atomic(node, dir.file("sub"), *source, ExpectedHash::any(), options);
-    REQUIRE_FALSE(onto_dir);
-    CHECK(onto_dir.error().message.find("is a directory") != std::string::npos);
-    CHECK(temp_files_in(dir.path) == 0);  // the put temp file went with the failure
-    auto missing = write_file_atomic(node, dir.file("nope/x"), *source, ExpectedHash::any(), options);
-    REQUIRE_FALSE(missing);
-    CHECK(missing.error().message == "no such directory on the node: " + dir.file("nope"));
-    MemorySource memory("x");
-    CHECK_FALSE(write_file_atomic(node, path, memory, ExpectedHash::any(), options));  // SFTP needs a local file
+    std::vector<LocalFileWrite> files = {{dir.write("local1", "new by sftp\n"), kept, {}},
+                                         {dir.write("local2", "second\n"), dir.file("sub/new"), {}}};
+    files[1].options.mode = 0604;
+    auto sent = write_files_atomic(node, files, 5s);
+    REQUIRE(sent);
+    CHECK(*sent == 19);
+    CHECK(node.puts == 2);
+    CHECK(slurp(kept) == "new by sftp\n");
+    CHECK(mode_of(kept) == 0640);  // a replaced file keeps its mode
+    CHECK(mode_of(dir.file("sub/new")) == 0604);
+    CHECK(temp_files_in(dir.path) + temp_files_in(dir.path / "sub") == 0);
+
+    // The second file cannot be put: the first, whose bytes did arrive, must not land either.
+    std::vector<LocalFileWrite> cut = {{dir.write("local3", "third\n"), dir.file("third"), {}},
+                                       {dir.write("local4", "fourth\n"), dir.file("nope/fourth"), {}}};
+    auto failed = write_files_atomic(node, cut, 5s);
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().message == "no such directory on the node: " + dir.file("nope"));
+    CHECK_FALSE(fs::exists(dir.file("third")));
+    CHECK(temp_files_in(dir.path) == 0);
+
+    // One target turns out to be a directory when landing: the error names it, no temp file stays.
+    std::vector<LocalFileWrite> onto_dir = {{dir.write("local5", "x\n"), dir.file("sub"), {}}};
+    auto refused = write_files_atomic(node, onto_dir, 5s);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message.find("is a directory") != std::string::npos);
+    CHECK(temp_files_in(dir.path) == 0);
 }
 
 TEST_CASE("a FileSource gives a local file's bytes and size, chunk by chunk, then EOF") {
