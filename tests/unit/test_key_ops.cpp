@@ -22,13 +22,6 @@ using namespace cc;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 // Node n1 (10.0.0.1) whose root authorized_keys is `content`, read and
 // swapped the way the node's scripts would.
 struct KeyNode {

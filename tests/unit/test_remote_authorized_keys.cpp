@@ -318,13 +318,6 @@ TEST_CASE("an edit that changes nothing writes nothing; an absent file is not cr
 
 namespace {
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 // The real replace script, run by /bin/sh as the current user on a home in `dir`.
 int run_replace_script(const TempDir& dir, const RemoteAuthorizedKeys& current, const std::string& new_content) {
     std::string script = dir.write("replace.sh", replace_authorized_keys_script(current, new_content.size()));
