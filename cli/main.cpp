@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
     cc::cli::add_cp_commands(app, ctx);
     cc::cli::add_key_commands(app, ctx);
     cc::cli::add_gpu_commands(app, ctx);
+    cc::cli::add_image_commands(app, ctx);
+    cc::cli::add_registry_commands(app, ctx);
     cc::cli::add_nodeset_commands(app, ctx);
     cc::cli::add_config_commands(app, ctx);
     cc::cli::add_version_command(app, ctx);

@@ -1,6 +1,7 @@
 // The seam between the use cases and the network: ops/ talks to nodes only
 // through Transport, so unit tests can script a fake one.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/byte_source.hpp"
+#include "core/stream_handler.hpp"
 #include "core/error.hpp"
 #include "ssh/host_key.hpp"
 
@@ -46,6 +48,12 @@ struct ExecResult {
 // Receives output as it arrives (stream 0 = stdout, 1 = stderr). When given,
 // output goes only to the sink, so a large output is never held in memory.
 using OutputSink = std::function<void(int stream, std::string_view data)>;
+
+struct ForwardStats {
+    std::uint64_t connections = 0;
+    std::uint64_t bytes_sent = 0;      // to the node
+    std::uint64_t bytes_received = 0;  // from the node
+};
 
 class Connection {
 public:
@@ -99,6 +107,16 @@ public:
                                            std::chrono::milliseconds idle_timeout) = 0;
     // Succeeds when the directory exists already.
     virtual Result<void> make_dir(const std::string& remote_path, unsigned mode, std::chrono::milliseconds timeout) = 0;
+
+    // Remote port forwarding (ssh -R): the node listens on `bind_host` (its loopback) at a
+    // port it picks, reported through `bound` once listening; every connection made to it is
+    // driven by a fresh handler from `make_handler`, all on this thread, until `stop` is set,
+    // or no byte moves for `idle_timeout` while a connection is open (ErrorKind::timeout).
+    // The listener is cancelled on return. Use a connection of its own: nothing else may run
+    // on it meanwhile. The default refuses (test fakes).
+    virtual Result<ForwardStats> serve_remote_port(const std::string& bind_host, const std::function<void(int port)>& bound,
+                                                   const std::function<std::unique_ptr<StreamHandler>()>& make_handler,
+                                                   const std::atomic<bool>& stop, std::chrono::milliseconds idle_timeout);
 };
 
 class Transport {

@@ -1,0 +1,8 @@
+// `image push|pull|ls|rm`: images on nodes, through lib/ops/image_nodes.
+#include "app.hpp"
+
+namespace cc::cli {
+
+void add_image_node_commands(CLI::App&, App&) {}
+
+}  // namespace cc::cli
