@@ -55,7 +55,8 @@ void add_cp_commands(CLI::App& app, App& ctx);
 void add_gpu_commands(CLI::App& app, App& ctx);
 void add_key_commands(CLI::App& app, App& ctx);
 void add_image_commands(CLI::App& app, App& ctx);
-void add_image_node_commands(CLI::App& image, App& ctx);  // push, pull, ls, rm under `image`
+void add_image_node_commands(CLI::App& image, App& ctx);  // pull, ls, rm under `image`
+void add_image_push_command(CLI::App& image, App& ctx);   // push under `image`
 void add_registry_commands(CLI::App& app, App& ctx);
 
 // Runs a command body: an Error becomes the message and exit code.

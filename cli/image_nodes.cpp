@@ -1,4 +1,4 @@
-// `image push|pull|ls|rm`: images on nodes, through lib/ops/image_nodes.
+// `image pull|ls|rm`: images on nodes, through lib/ops.
 #include "app.hpp"
 
 namespace cc::cli {
