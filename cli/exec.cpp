@@ -18,6 +18,7 @@
 #include "core/pipe_source.hpp"
 #include "core/units.hpp"
 #include "exit_codes.hpp"
+#include "nodeset_option.hpp"
 #include "ops/exec.hpp"
 #include "views/run_view.hpp"
 
@@ -149,7 +150,7 @@ void add_exec_commands(CLI::App& app, App& ctx) {
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("exec", "run a command on every node of a NODESET");
-    cmd->add_option("nodeset", opts->request.nodeset, "NODESET")->required();
+    add_nodeset_option(*cmd, "nodeset", opts->request.nodeset, "NODESET")->required();
     cmd->add_option("command", opts->request.argv, "CMD ARGS… after --, each quoted for the remote shell");
     cmd->add_option("--shell", opts->shell, "a shell command line, run as written");
     cmd->add_flag("-b,--gather", opts->gather, "gather output and fold nodes with identical output");
@@ -212,7 +213,7 @@ void add_nodeset_commands(CLI::App& app, App& ctx) {
     auto* f = cmd->add_flag("-f,--fold", opts->fold, "print the compact form");
     e->excludes(c)->excludes(f);
     c->excludes(f);
-    cmd->add_option("expression", opts->expressions, "NODESET")->required();
+    add_nodeset_option(*cmd, "expression", opts->expressions, "NODESET")->required();
     cmd->callback([&ctx, opts] {
         run_command(ctx, [&]() -> Result<int> {
             std::string expr;

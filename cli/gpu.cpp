@@ -10,6 +10,7 @@
 #include "core/interrupt.hpp"
 #include "core/units.hpp"
 #include "exit_codes.hpp"
+#include "nodeset_option.hpp"
 #include "ops/gpu_status.hpp"
 #include "views/gpu_view.hpp"
 
@@ -33,7 +34,7 @@ void add_status(CLI::App& group, App& ctx) {
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = group.add_subcommand("status", "GPU use per node: utilization, memory, temperature, power, holder");
-    cmd->add_option("nodeset", opts->nodeset, "NODESET (default @all)");
+    add_nodeset_option(*cmd, "nodeset", opts->nodeset, "NODESET (default @all)");
     cmd->add_option("--watch", opts->watch, "refresh every DURATION (redraws in place on a terminal)");
     cmd->callback([&ctx, opts] {
         run_command(ctx, [&]() -> Result<int> {
@@ -66,7 +67,7 @@ void add_status(CLI::App& group, App& ctx) {
 void add_ps(CLI::App& group, App& ctx) {
     auto nodeset = std::make_shared<std::string>("@all");
     auto* cmd = group.add_subcommand("ps", "every GPU process: node, GPU, pid, memory, user, container, instance, owner");
-    cmd->add_option("nodeset", *nodeset, "NODESET (default @all)");
+    add_nodeset_option(*cmd, "nodeset", *nodeset, "NODESET (default @all)");
     cmd->callback([&ctx, nodeset] {
         run_command(ctx, [&]() -> Result<int> {
             auto ops = ctx.ops();
@@ -90,7 +91,7 @@ void add_free(CLI::App& group, App& ctx) {
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = group.add_subcommand("free", "GPUs with no process on them");
-    cmd->add_option("nodeset", opts->nodeset, "NODESET (default @all)");
+    add_nodeset_option(*cmd, "nodeset", opts->nodeset, "NODESET (default @all)");
     cmd->add_option("--min-memory", opts->min_memory, "only GPUs with at least this much free memory, e.g. 40G");
     cmd->callback([&ctx, opts] {
         run_command(ctx, [&]() -> Result<int> {

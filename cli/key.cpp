@@ -11,6 +11,7 @@
 #include "core/nodeset.hpp"
 #include "core/strings.hpp"
 #include "exit_codes.hpp"
+#include "nodeset_option.hpp"
 #include "ops/keys.hpp"
 #include "views/key_view.hpp"
 
@@ -214,7 +215,7 @@ void add_push(CLI::App& group, App& ctx) {
     auto req = std::make_shared<KeyPushRequest>();
     auto* cmd = group.add_subcommand("push", "put keys into the managed block of authorized_keys on nodes");
     cmd->add_option("keys", req->keys, "KEY…")->required();
-    cmd->add_option("--to", req->nodeset, "NODESET")->required();
+    add_nodeset_option(*cmd, "--to", req->nodeset, "NODESET")->required();
     cmd->add_option("--remote-user", req->remote_user, "whose authorized_keys (default: each node's login user)");
     cmd->add_option("--options", req->options, "authorized_keys options, e.g. 'from=\"10.0.0.0/8\",no-pty'");
     cmd->callback(body(ctx, [&ctx, req](OpsContext& ops, const Printer&) { return report_outcomes(ctx, key_push(ops, *req)); }));
@@ -225,7 +226,7 @@ void add_revoke(CLI::App& group, App& ctx) {
     auto ask = std::make_shared<ConfirmRequest>();
     auto* cmd = group.add_subcommand("revoke", "take a key out of the managed block on nodes");
     cmd->add_option("key", req->key, "KEY")->required();
-    cmd->add_option("--from", req->nodeset, "NODESET")->required();
+    add_nodeset_option(*cmd, "--from", req->nodeset, "NODESET")->required();
     cmd->add_option("--remote-user", req->remote_user,
                     "only this user's authorized_keys (default: every account clusterctl manages there)");
     cmd->add_flag("-y,--yes", ask->yes, "do not ask");
@@ -251,7 +252,7 @@ void add_rotate(CLI::App& group, App& ctx) {
     auto* cmd = group.add_subcommand("rotate", "push NEW where OLD is, verify a login with NEW, then revoke OLD");
     cmd->add_option("old", req->old_key, "OLD key")->required();
     cmd->add_option("new", req->new_key, "NEW key")->required();
-    cmd->add_option("--on", req->nodeset, "NODESET")->required();
+    add_nodeset_option(*cmd, "--on", req->nodeset, "NODESET")->required();
     cmd->add_option("--identity", req->identity_files, "NEW's private key file, to verify the login (repeatable)");
     cmd->callback(body(ctx, [&ctx, req](OpsContext& ops, const Printer&) { return report_outcomes(ctx, key_rotate(ops, *req)); }));
 }
@@ -259,7 +260,7 @@ void add_rotate(CLI::App& group, App& ctx) {
 void add_audit(CLI::App& group, App& ctx) {
     auto req = std::make_shared<KeyAuditRequest>();
     auto* cmd = group.add_subcommand("audit", "compare authorized_keys on nodes with the inventory (exit 3 on drift)");
-    cmd->add_option("nodeset", req->nodeset, "NODESET")->required();
+    add_nodeset_option(*cmd, "nodeset", req->nodeset, "NODESET")->required();
     cmd->add_option("--remote-user", req->remote_user, "only this user's authorized_keys");
     cmd->callback(body(ctx, [req](OpsContext& ops, const Printer& p) -> Result<int> {
         auto audits = key_audit(ops, *req);
@@ -297,7 +298,7 @@ void add_sync(CLI::App& group, App& ctx) {
     auto req = std::make_shared<KeySyncRequest>();
     auto yes = std::make_shared<bool>(false);
     auto* cmd = group.add_subcommand("sync", "make each node's managed block equal to the inventory");
-    cmd->add_option("nodeset", req->nodeset, "NODESET")->required();
+    add_nodeset_option(*cmd, "nodeset", req->nodeset, "NODESET")->required();
     cmd->add_option("--remote-user", req->remote_user, "only this user's authorized_keys");
     cmd->add_flag("--exclusive", req->exclusive,
                   "also remove keys outside the block (shown first; never the key clusterctl logs in with)");

@@ -6,6 +6,7 @@
 #include "core/strings.hpp"
 #include "core/units.hpp"
 #include "exit_codes.hpp"
+#include "nodeset_option.hpp"
 #include "views/node_view.hpp"
 
 namespace cc::cli {
@@ -76,7 +77,7 @@ void add_ls(CLI::App& group, App& ctx) {
     auto nodesets = std::make_shared<std::vector<std::string>>();
     auto* cmd = group.add_subcommand("ls", "list registered nodes");
     cmd->alias("list");
-    cmd->add_option("nodeset", *nodesets, "NODESET, e.g. gpu[01-04],@group (default: all; several are joined by ',')");
+    add_nodeset_option(*cmd, "nodeset", *nodesets, "NODESET, e.g. gpu[01-04],@group (default: all; several are joined by ',')");
     cmd->callback([&ctx, nodesets] {
         run_command(ctx, [&]() -> Result<int> {
             auto ops = ctx.ops();
@@ -114,7 +115,7 @@ void add_rm(CLI::App& group, App& ctx) {
     auto opts = std::make_shared<Options>();
     auto* cmd = group.add_subcommand("rm", "remove nodes from the inventory (nothing is changed on the nodes)");
     cmd->alias("remove");
-    cmd->add_option("nodeset", opts->nodesets, "NODESET (several are joined by ',')")->required();
+    add_nodeset_option(*cmd, "nodeset", opts->nodesets, "NODESET (several are joined by ',')")->required();
     cmd->add_flag("--force", opts->force, "remove even if instances are recorded on the node");
     cmd->add_flag("-y,--yes", opts->yes, "do not ask (needed without a terminal)");
     cmd->add_flag("--dry-run", opts->dry_run, "show which nodes would be removed, remove nothing");
@@ -152,7 +153,7 @@ void add_rm(CLI::App& group, App& ctx) {
 void add_facts(CLI::App& group, App& ctx) {
     auto nodeset = std::make_shared<std::string>();
     auto* cmd = group.add_subcommand("facts", "gather facts again on nodes and store them");
-    cmd->add_option("nodeset", *nodeset, "NODESET")->required();
+    add_nodeset_option(*cmd, "nodeset", *nodeset, "NODESET")->required();
     cmd->callback([&ctx, nodeset] {
         run_command(ctx, [&]() -> Result<int> {
             auto ops = ctx.ops();
@@ -172,7 +173,7 @@ void add_facts(CLI::App& group, App& ctx) {
 void add_check(CLI::App& group, App& ctx) {
     auto nodeset = std::make_shared<std::string>();
     auto* cmd = group.add_subcommand("check", "check ssh, host key, container runtime, GPU driver and disk");
-    cmd->add_option("nodeset", *nodeset, "NODESET")->required();
+    add_nodeset_option(*cmd, "nodeset", *nodeset, "NODESET")->required();
     cmd->callback([&ctx, nodeset] {
         run_command(ctx, [&]() -> Result<int> {
             auto ops = ctx.ops();
@@ -193,7 +194,7 @@ void add_label(CLI::App& group, App& ctx) {
     auto nodeset = std::make_shared<std::string>();
     auto labels = std::make_shared<std::vector<std::string>>();
     auto* cmd = group.add_subcommand("label", "set (key=value) or remove (key-) labels on nodes");
-    cmd->add_option("nodeset", *nodeset, "NODESET")->required();
+    add_nodeset_option(*cmd, "nodeset", *nodeset, "NODESET")->required();
     cmd->add_option("labels", *labels, "key=value or key-")->required();
     cmd->callback([&ctx, nodeset, labels] {
         run_command(ctx, [&]() -> Result<int> {
