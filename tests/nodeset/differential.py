@@ -170,6 +170,7 @@ def main():
 
     with open(args.corpus, encoding="utf-8") as f:
         corpus = [line.rstrip("\n") for line in f if not line.startswith("#") and line.strip() != ""]
+    corpus += ["", "  "]  # the empty expression: ClusterShell's empty set, clusterctl's error
     corpus += random_corpus(args.random, args.seed)
 
     home = tempfile.mkdtemp(prefix="nodeset-differential-")
@@ -216,7 +217,8 @@ def main():
 
     total = len(corpus)
     compared = total - sum(excluded.values())
-    print(f"expressions: {total} ({total - args.random} from the corpus, {args.random} random, seed {args.seed})")
+    print(f"expressions: {total} ({total - args.random} from the corpus and empty ones, {args.random} random, "
+          f"seed {args.seed})")
     print(f"agree: {agree}/{total} = {100.0 * agree / total:.1f}% of all; "
           f"{agree}/{compared} = {100.0 * agree / max(compared, 1):.1f}% of those compared")
     for name, reason, _ in EXCLUSIONS:
