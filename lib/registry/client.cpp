@@ -100,7 +100,12 @@ HttpRegistryClient::Sent HttpRegistryClient::send(HttpRequest request, const std
         auto response = send_once(request, scope, how.follow_redirects);
         bool may_retry = how.retry && attempt < options_.retries && !interrupt_requested();
         if (!response) {
-            if (!response.error().retryable || !may_retry) return response;
+            if (!response.error().retryable || !may_retry) {
+                // curl's words ("Recv failure: Connection reset by peer") do not say which registry.
+                auto& message = response.error().error.message;
+                if (!message.starts_with("registry ")) message = fmt::format("registry {}: {}", registry_, message);
+                return response;
+            }
             wait_for(backoff(attempt++, nullptr));
             continue;
         }
