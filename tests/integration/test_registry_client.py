@@ -178,6 +178,76 @@ class TokenServer:
         self.httpd.server_close()
 
 
+class FakeRegistry:
+    """A registry written here, serving the cluster's busybox:v1 layout, to check what the client
+    sends: Basic auth after a 401, a 429 with Retry-After answered by waiting, and blobs
+    redirected to a "storage" origin that must never see the Authorization header."""
+
+    def __init__(self, directory, layout, manifest_digest):
+        self.layout = layout
+        self.manifest_digest = manifest_digest
+        self.log = []  # (server, method, path, authorization, monotonic time)
+        fake = self
+
+        def handler(server_name):
+            class Handler(BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+
+                def log_message(self, *args):
+                    pass
+
+                def reply(self, status, body=b"", headers=()):
+                    self.send_response(status)
+                    for name, value in headers:
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(body)
+
+                def do_GET(self):
+                    auth = self.headers.get("Authorization")
+                    fake.log.append((server_name, self.command, self.path, auth, time.monotonic()))
+                    if server_name == "storage":
+                        return self.reply(200, fake.blob(self.path.rsplit("/", 1)[1]))
+                    if auth is None:
+                        return self.reply(401, b"{}", [("WWW-Authenticate", 'Basic realm="fake, with a comma"')])
+                    if "/manifests/" in self.path:
+                        if sum(1 for e in fake.log if "/manifests/" in e[2] and e[3]) == 1:
+                            return self.reply(429, b"{}", [("Retry-After", "2")])
+                        return self.reply(200, fake.blob(fake.manifest_digest.split(":")[1]),
+                                          [("Content-Type", "application/vnd.oci.image.manifest.v1+json"),
+                                           ("Docker-Content-Digest", fake.manifest_digest)])
+                    if "/blobs/" in self.path:
+                        digest = self.path.rsplit("/", 1)[1]
+                        return self.reply(307, b"", [("Location", f"https://127.0.0.1:{fake.storage_port}/s/{digest.split(':')[1]}")])
+                    return self.reply(200, b"{}")
+
+                do_HEAD = do_GET
+
+            return Handler
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(f"{directory}/server.crt", f"{directory}/server.key")
+        self.servers = []
+        for name in ("registry", "storage"):
+            httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler(name))
+            httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+            threading.Thread(target=httpd.serve_forever, daemon=True).start()
+            self.servers.append(httpd)
+        self.port = self.servers[0].server_address[1]
+        self.storage_port = self.servers[1].server_address[1]
+
+    def blob(self, hexdigest):
+        with open(os.path.join(self.layout, "blobs", "sha256", hexdigest), "rb") as f:
+            return f.read()
+
+    def shutdown(self):
+        for httpd in self.servers:
+            httpd.shutdown()
+            httpd.server_close()
+
+
 class RegistryClientFaultsTest(ClusterTestCase):
     def setUp(self):
         super().setUp()
@@ -205,11 +275,14 @@ class RegistryClientFaultsTest(ClusterTestCase):
         self.process = None
         self.token_server = None
         self.proxy = None
+        self.fake = None
 
     def tearDown(self):
         self.stop_registry()
         if self.token_server:
             self.token_server.shutdown()
+        if self.fake:
+            self.fake.shutdown()
         if self.proxy:
             self.proxy.close()
         super().tearDown()
@@ -350,3 +423,20 @@ class RegistryClientFaultsTest(ClusterTestCase):
         self.assertIn(f"registry {self.addr}: wrong username or password", r.err)
         self.assertNotIn(PASSWORD, r.err + r.out)
         self.assertEqual(os.listdir(out), [])
+
+    def test_a_429_is_waited_out_and_a_redirect_to_storage_never_carries_the_credentials(self):
+        layout = os.path.join(self.reg["images"], "busybox")
+        self.fake = FakeRegistry(self.dir, layout, self.reg["summary"]["test/busybox:v1"]["digest"])
+        addr = f"127.0.0.1:{self.fake.port}"
+        self.use_registry(addr)
+        r, out = self.fetch(addr)
+        self.assertEqual(r.rc, 0, repr(r))
+        log = self.fake.log
+        storage = [e for e in log if e[0] == "storage"]
+        self.assertEqual(len(storage), 5, log)  # config and four layers, each from storage once
+        self.assertTrue(all(e[3] is None for e in storage), "Authorization went to the storage origin")
+        expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        self.assertTrue(any(e[3] == expected for e in log if e[0] == "registry"), log)
+        manifests = [e for e in log if "/manifests/" in e[2] and e[3]]
+        self.assertEqual(len(manifests), 2, log)
+        self.assertGreaterEqual(manifests[1][4] - manifests[0][4], 1.9, "Retry-After: 2 was not honoured")
