@@ -89,7 +89,8 @@ class ImageRegistryTest(ClusterTestCase):
     def test_a_docker_archive_round_trip_keeps_the_layer_digests(self):
         self.assertEqual(self.login().rc, 0)
         archive = os.path.join(self.tmp, "v2.tar")
-        self.ctl_ok("image", "fetch", f"{self.addr}/test/busybox:v2", "-o", archive)
+        r = self.ctl_ok("image", "fetch", f"{self.addr}/test/busybox:v2", "-o", archive)
+        self.assertEqual(r.err, "")  # no progress line into a pipe
         copy = f"{self.addr}/test/{self.unique}-docker:v2"
         self.ctl_ok("image", "upload", archive, copy)
         r = self.ctl_ok("image", "inspect", copy, "-o", "json")
