@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import unittest
 
-from clusterlib import CLUSTER_DIR, ClusterTestCase, cluster_script, require_cluster
+from clusterlib import BIN, CLUSTER_DIR, ClusterTestCase, cluster_script, require_cluster
 
 require_cluster()
 
@@ -89,7 +89,8 @@ class ImageRegistryTest(ClusterTestCase):
     def test_a_docker_archive_round_trip_keeps_the_layer_digests(self):
         self.assertEqual(self.login().rc, 0)
         archive = os.path.join(self.tmp, "v2.tar")
-        self.ctl_ok("image", "fetch", f"{self.addr}/test/busybox:v2", "-o", archive)
+        r = self.ctl_ok("image", "fetch", f"{self.addr}/test/busybox:v2", "-o", archive)
+        self.assertEqual(r.err, "")  # no progress line into a pipe
         copy = f"{self.addr}/test/{self.unique}-docker:v2"
         self.ctl_ok("image", "upload", archive, copy)
         r = self.ctl_ok("image", "inspect", copy, "-o", "json")
@@ -141,6 +142,30 @@ class ImageRegistryTest(ClusterTestCase):
         self.assertEqual(r.rc, 1, repr(r))
         self.assertIn("linux/arm64", r.err)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "none.tar")))
+
+    def test_a_terminal_gets_a_progress_line_of_bytes_that_is_erased_at_the_end(self):
+        self.assertEqual(self.login().rc, 0)
+        master, slave = os.openpty()
+        try:
+            proc = subprocess.run([BIN, "--inventory", self.inventory, "--config", self.config, "image", "fetch",
+                                   f"{self.addr}/test/busybox:v1", "-o", os.path.join(self.tmp, "tty.tar")],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+                                  env=self.env(self.xdg), timeout=120)
+        finally:
+            os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and everything was read
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(master)
+        self.assertEqual(proc.returncode, 0, seen)
+        self.assertIn(b"\r\x1b[Kfetched ", seen)
+        self.assertTrue(seen.endswith(b"\r\x1b[K"), seen)
 
     # -- errors
 

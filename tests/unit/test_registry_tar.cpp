@@ -125,7 +125,10 @@ TEST_CASE("GNU long names, ./ prefixes and symlink entries are read as other too
     archive += header_block("truncated", '0', 2) + "hi" + std::string(510, '\0');
     archive += header_block("./", '5');  // the root entry of `tar -C DIR .`: skipped
     archive += header_block("./sub/", '5');
-    archive += header_block("sub/link", '2', 0, "../" + long_name);
+    std::string long_link = "../" + long_name;  // a GNU 'K' record carries a link target over 100 bytes
+    archive += header_block("././@LongLink", 'K', long_link.size() + 1) + long_link + std::string(1, '\0');
+    archive.resize((archive.size() + 511) / 512 * 512, '\0');
+    archive += header_block("sub/link", '2', 0, "truncated");
     archive += std::string(1024, '\0');
     Reading r(archive);
     auto e = r.reader.next();
