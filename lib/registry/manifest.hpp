@@ -67,4 +67,7 @@ Result<std::variant<ImageManifest, ImageIndex>> parse_manifest(const RawManifest
 // or not_found listing the platforms the index has.
 Result<Descriptor> select_platform(const ImageIndex& index, const Platform& wanted);
 
+// "sha256:<hex>" of a manifest's (or any blob's) bytes.
+std::string manifest_digest(std::string_view bytes);
+
 }  // namespace cc

@@ -24,4 +24,7 @@ struct ImageRef {
 // digest that is not sha256:<64 lowercase hex>), naming the bad reference.
 Result<ImageRef> parse_image_ref(std::string_view text);
 
+// "sha256:" followed by 64 lowercase hex digits: the only digest form accepted anywhere.
+bool is_sha256_digest(std::string_view digest);
+
 }  // namespace cc

@@ -124,3 +124,19 @@ class ClusterTestCase(unittest.TestCase):
                 return db.execute(statement, params).fetchall()
         finally:
             db.close()
+
+    def registry(self):
+        """The cluster's test registry (cluster up --with-registry): addr, ca, cert_dir, username,
+        password, robot_username, robot_password, authfile (for skopeo and podman), images
+        (make-test-image's summary: manifest and layer digests by name)."""
+        reg = self.cluster.get("registry")
+        if reg is None:
+            self.skipTest("cluster was started without --with-registry")
+        reg = dict(reg)
+        with open(reg["password_file"]) as f:
+            reg["password"] = f.read().strip()
+        with open(reg["robot_password_file"]) as f:
+            reg["robot_password"] = f.read().strip()
+        with open(os.path.join(reg["images"], "images.json")) as f:
+            reg["summary"] = json.load(f)
+        return reg

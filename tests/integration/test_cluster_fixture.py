@@ -126,6 +126,27 @@ class TestCluster(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("Permission denied (publickey)", r.stderr)
 
+    def test_registry_wants_a_login_over_verified_tls_and_nodes_pull_and_run_its_images(self):
+        reg = self.c.get("registry")
+        if reg is None:
+            self.skipTest("cluster was started without --with-registry")
+        url = f"https://{reg['addr']}/v2/"
+        code = lambda *a: subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+                                          *a, url], capture_output=True, text=True).stdout
+        self.assertEqual(code("--cacert", reg["ca"]), "401")
+        self.assertEqual(code(), "000")  # the test CA is not a system CA: unverified TLS fails
+        with open(reg["password_file"]) as f:
+            password = f.read().strip()
+        self.assertEqual(code("--cacert", reg["ca"], "-u", f"ccuser:{password}"), "200")
+        self.assertEqual(code("--cacert", reg["ca"], "-u", "ccuser:wrong"), "401")
+        with open(reg["robot_password_file"]) as f:
+            self.assertEqual(code("--cacert", reg["ca"], "-u", f"robot$ci:{f.read().strip()}"), "200")
+        n = self.c["nodes"][0]
+        image = f"{reg['addr']}/test/busybox:v1"
+        r = self.ssh(n, f"podman pull -q --authfile {reg['authfile']} {image} && "
+                     f"podman run --rm {image} busybox true && podman rmi -f {image} >/dev/null")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_podman_runs_busybox_and_publishes_ports(self):
         n = self.c["nodes"][0]
         if self.ssh(n, "podman image exists localhost/busybox:latest").returncode != 0:
