@@ -27,7 +27,7 @@ Result<std::vector<NodeResult<NodeImages>>> list_node_images(OpsContext& ctx, st
 
 struct PulledImage {
     std::string runtime;
-    std::string ref;  // what the node pulled
+    std::string ref;  // what the node pulled: the reference in full ("docker.io/library/busybox:latest")
 };
 
 struct ImagePullRequest {
@@ -38,9 +38,6 @@ struct ImagePullRequest {
     const CredentialStore* credentials = nullptr;
     OnNodeDone<PulledImage> on_done;
 };
-
-// The registry part of `ref` (for the credential lookup): "docker.io" for a bare name.
-Result<std::string> pull_registry(std::string_view ref);
 
 Result<std::vector<NodeResult<PulledImage>>> pull_on_nodes(OpsContext& ctx, const ImagePullRequest& request);
 
