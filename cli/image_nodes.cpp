@@ -40,6 +40,26 @@ void add_ls(CLI::App& image, App& ctx) {
     });
 }
 
+void add_pull(CLI::App& image, App& ctx) {
+    auto req = std::make_shared<ImagePullRequest>();
+    auto* cmd = image.add_subcommand("pull", "each node pulls REF from its registry itself (login from `registry login`)");
+    cmd->add_option("ref", req->ref, "image reference, e.g. reg.lab:5000/team/cuda:12.4")->required();
+    cmd->add_option("--to", req->nodeset, "NODESET to pull on")->required();
+    cmd->callback([&ctx, req] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            const CredentialStore store = CredentialStore::open_default();
+            ImagePullRequest request = *req;
+            request.credentials = &store;
+            auto pulled = pull_on_nodes(**ops, request);
+            if (!pulled) return std::unexpected(pulled.error());
+            ctx.printer().list(*pulled, pull_outcome_columns());
+            return fanout_exit_code(*pulled);
+        });
+    });
+}
+
 std::vector<std::string> removal_plan(const std::vector<NodeResult<ImageRemoval>>& plan) {
     std::vector<std::string> lines;
     for (const auto& r : plan)
@@ -86,6 +106,7 @@ void add_rm(CLI::App& image, App& ctx) {
 }  // namespace
 
 void add_image_node_commands(CLI::App& image, App& ctx) {
+    add_pull(image, ctx);
     add_ls(image, ctx);
     add_rm(image, ctx);
 }

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "config/config.hpp"
+#include "core/base64.hpp"
+#include "fanout/exit_code.hpp"
 #include "fake_transport.hpp"
 #include "ops/image_nodes.hpp"
 #include "ops/node_ops.hpp"
@@ -136,4 +140,90 @@ TEST_CASE("a refused removal is that node's failure with the runtime's words") {
     CHECK(done[0].status == NodeStatus::failed);
     CHECK(done[0].error.find("image used by 1 container") != std::string::npos);
     CHECK_FALSE(done[0].value.removed);
+}
+
+namespace {
+
+// The admin host's login for reg.lab:5000, in a docker config.json (the store's own file absent).
+CredentialStore store_with_login(const TempDir& dir) {
+    std::string auth = base64_encode("robot$ci:s3cret-pw");
+    dir.write("docker-config.json", R"({"auths":{"reg.lab:5000":{"auth":")" + auth + R"("}}})");
+    return CredentialStore(dir.path / "no-own-file.json", dir.path / "docker-config.json");
+}
+
+}  // namespace
+
+TEST_CASE("image pull hands the login to each node on stdin only, and the command line never holds it") {
+    Fixture f;
+    for (const char* host : {"10.0.0.1", "10.0.0.2"}) f.transport.hosts[host].on("podman pull", {exits(0, "abc\n")});
+    const CredentialStore store = store_with_login(f.dir);
+    ImagePullRequest request;
+    request.ref = "reg.lab:5000/team/x:1";
+    request.nodeset = "n[1-2]";
+    request.credentials = &store;
+    auto pulled = pull_on_nodes(f.ctx, request);
+    REQUIRE(pulled);
+    for (const auto& r : *pulled) {
+        CHECK(r.status == NodeStatus::ok);
+        CHECK(r.value.ref == "reg.lab:5000/team/x:1");
+    }
+    const std::string secret = base64_encode("robot$ci:s3cret-pw");
+    int pulls = 0;
+    for (const auto& call : f.transport.calls()) {
+        CHECK(call.command.find("s3cret") == std::string::npos);
+        CHECK(call.command.find(secret) == std::string::npos);
+        if (call.command.find("podman pull --quiet --authfile auth.json -- reg.lab:5000/team/x:1") == std::string::npos)
+            continue;
+        ++pulls;
+        auto auth = nlohmann::json::parse(call.input);
+        CHECK(auth["auths"]["reg.lab:5000"]["auth"] == secret);
+    }
+    CHECK(pulls == 2);
+}
+
+TEST_CASE("an anonymous pull sends nothing on stdin and pulls the reference written out in full") {
+    Fixture f;
+    f.transport.hosts["10.0.0.1"].on("podman pull", {exits(0)});
+    ImagePullRequest request;
+    request.ref = "busybox";
+    request.nodeset = "n1";
+    auto pulled = pull_on_nodes(f.ctx, request);
+    REQUIRE(pulled);
+    CHECK(pulled->at(0).status == NodeStatus::ok);
+    CHECK(pulled->at(0).value.ref == "docker.io/library/busybox:latest");
+    auto calls = f.transport.calls();
+    auto pull = std::find_if(calls.begin(), calls.end(), [](const FakeCall& c) { return c.command.find("podman pull") != std::string::npos; });
+    REQUIRE(pull != calls.end());
+    CHECK(pull->input.empty());
+    CHECK(pull->command.find("--authfile") == std::string::npos);
+    CHECK(pull->command.find("docker.io/library/busybox:latest") != std::string::npos);
+}
+
+TEST_CASE("a node whose registry refuses the login fails with the registry's answer, the others are done") {
+    Fixture f;
+    f.transport.hosts["10.0.0.1"].on("podman pull", {exits(0)});
+    f.transport.hosts["10.0.0.2"].on("podman pull",
+                                     {exits(125, "", "Error: initializing source docker://reg.lab:5000/team/x:1: reading "
+                                                     "manifest 1 in reg.lab:5000/team/x: unauthorized: authentication required\n")});
+    const CredentialStore store = store_with_login(f.dir);
+    ImagePullRequest request;
+    request.ref = "reg.lab:5000/team/x:1";
+    request.nodeset = "n[1-2]";
+    request.credentials = &store;
+    auto pulled = pull_on_nodes(f.ctx, request);
+    REQUIRE(pulled);
+    CHECK(pulled->at(0).status == NodeStatus::ok);
+    CHECK(pulled->at(1).status == NodeStatus::failed);
+    CHECK(pulled->at(1).error.find("podman pull: Error: initializing source") != std::string::npos);
+    CHECK(pulled->at(1).error.find("unauthorized") != std::string::npos);
+    CHECK(fanout_exit_code(*pulled) == kExitPartial);
+}
+
+TEST_CASE("a reference no registry would take is refused before any node is contacted") {
+    Fixture f;
+    ImagePullRequest request;
+    request.ref = "Team/UPPER:1";
+    request.nodeset = "n1";
+    CHECK(!pull_on_nodes(f.ctx, request));
+    CHECK(f.transport.calls().empty());
 }
