@@ -170,7 +170,8 @@ class NodePull(ClusterTestCase):
         r = self.run_ctl("image", "pull", self.ref, "--to", ",".join(self.names), "-o", "json")
         self.assertEqual(r.rc, 3, repr(r))
         for n in r.json():
-            self.assertEqual(n["status"], "failed", n)
+            self.assertEqual(n["status"], "error", n)  # the runtime's refusal, not a lost node
+            self.assertIn("podman pull: ", n["error"])
             self.assertRegex(n["error"].lower(), r"unauthorized|authentication required|denied", n)
         self.assertEqual(set(self.on_nodes(self.names, f"podman images -q {self.ref}").values()), {""})
 
