@@ -12,7 +12,7 @@ _clusterctl() {
   local cur prev words cword
   _init_completion || return
   local globals="--inventory --config -o --output --fanout --connect-timeout --timeout -q --quiet -v --verbose --no-color --no-headers --help --version"
-  local groups="node exec cp nodeset gpu key config version help"
+  local groups="node exec cp nodeset gpu key image config version help"
   local group="" sub="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
@@ -47,6 +47,16 @@ _clusterctl() {
       if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "status ps free" -- "$cur"))
       else COMPREPLY=($(compgen -W "--watch --min-memory $(_clusterctl_nodes) @all" -- "$cur")); fi ;;
     cp) _filedir ;;
+    image)
+      if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "ls pull rm" -- "$cur")); return; fi
+      case $prev in
+        --to|--from) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")); return ;;
+      esac
+      case $sub in
+        ls) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")) ;;
+        pull) COMPREPLY=($(compgen -W "--to" -- "$cur")) ;;
+        rm) COMPREPLY=($(compgen -W "--from -y --yes --dry-run" -- "$cur")) ;;
+      esac ;;
     key)
       if [[ -z $sub ]]; then
         COMPREPLY=($(compgen -W "add ls list show rm remove push revoke sync audit rotate" -- "$cur")); return

@@ -173,11 +173,60 @@ std::string location(const std::string& path, const toml::source_region& where) 
     return fmt::format("{}:{}:{}", path, where.begin.line, where.begin.column);
 }
 
+// Keys of one `[registry."HOST"]` table: a row each, like the keys above, but per registry host.
+using RegistryApply = std::function<Result<void>(RegistrySettings&, const std::string&, const std::string&)>;
+struct RegistryKeyRow {
+    std::string name;
+    std::string help;
+    RegistryApply apply;  // (settings, key for messages, text)
+};
+
+const std::vector<RegistryKeyRow>& registry_key_rows() {
+    static const std::vector<RegistryKeyRow> rows = {
+        {"ca_file", "PEM bundle of a private CA that signed this registry's certificate",
+         [](RegistrySettings& r, const std::string&, const std::string& v) -> Result<void> {
+             r.ca_file = v;
+             return {};
+         }},
+        {"insecure", "plain http:// for this registry (never for one reachable by others)",
+         [](RegistrySettings& r, const std::string& key, const std::string& v) { return parse_bool(r.insecure, key, v); }},
+    };
+    return rows;
+}
+
+// `[registry."reg.lab:5000"]`: the host is one TOML key, so it is read here rather than split on dots.
+Result<void> apply_registry_tables(const std::string& path, const toml::table& registries, Settings& settings) {
+    for (const auto& [host, node] : registries) {
+        auto table = node.as_table();
+        if (!table)
+            return fail(ErrorKind::config, fmt::format("{}: registry.\"{}\" must be a table", location(path, node.source()),
+                                                       host.str()));
+        RegistrySettings& entry = settings.registries[std::string(host.str())];
+        for (const auto& [name, value] : *table) {
+            std::string key = fmt::format("registry.\"{}\".{}", host.str(), name.str());
+            const RegistryKeyRow* row = nullptr;
+            for (const auto& candidate : registry_key_rows())
+                if (candidate.name == name.str()) row = &candidate;
+            if (!row) return fail(ErrorKind::config, fmt::format("{}: unknown key \"{}\"", location(path, value.source()), key));
+            auto text = toml_to_text(value);
+            if (!text)
+                return fail(ErrorKind::config, fmt::format("{}: \"{}\" has the wrong type", location(path, value.source()), key));
+            if (auto r = row->apply(entry, key, *text); !r)
+                return fail(ErrorKind::config, fmt::format("{}: {}", location(path, value.source()), r.error().message));
+        }
+    }
+    return {};
+}
+
 // Walks the parsed file; every leaf must be a known key with a valid value.
 Result<void> apply_table(const std::string& path, const toml::table& table, const std::string& prefix,
                          Settings& settings, std::map<std::string, ConfigSource>& sources) {
     for (const auto& [name, node] : table) {
         std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+        if (auto sub = node.as_table(); sub && prefix.empty() && name.str() == "registry") {
+            if (auto r = apply_registry_tables(path, *sub, settings); !r) return r;
+            continue;
+        }
         if (auto sub = node.as_table()) {
             if (auto r = apply_table(path, *sub, key, settings, sources); !r) return r;
             continue;
@@ -261,6 +310,11 @@ Result<Config> load_config(const std::string& path, const FlagOverrides& flags, 
         auto it = sources.find(row.info.key);
         config.entries.push_back({row.info.key, row.show(config.settings),
                                   it == sources.end() ? ConfigSource::default_value : it->second});
+    }
+    for (const auto& [host, registry] : config.settings.registries) {
+        config.entries.push_back({fmt::format("registry.\"{}\".ca_file", host), registry.ca_file, ConfigSource::file});
+        config.entries.push_back(
+            {fmt::format("registry.\"{}\".insecure", host), registry.insecure ? "true" : "false", ConfigSource::file});
     }
     return config;
 }

@@ -14,6 +14,12 @@ namespace cc {
 
 enum class HostKeyPolicy { strict, accept_new };
 
+// One `[registry."HOST"]` table.
+struct RegistrySettings {
+    std::string ca_file;    // extra CA bundle for a private CA ("" = system CAs only)
+    bool insecure = false;  // plain http://
+};
+
 struct Settings {
     std::string ssh_user = "root";
     std::vector<std::string> identity_files = {"~/.ssh/id_ed25519", "~/.ssh/id_ecdsa"};
@@ -26,6 +32,7 @@ struct Settings {
     int fanout = 64;
     std::uint64_t min_disk_free = 2ull << 30;  // node check fails below this
     std::uint64_t exec_max_output = 1ull << 20;  // per stream per node, gathered (-b) and JSON exec output
+    std::map<std::string, RegistrySettings> registries;  // by host as image references name it
 };
 
 enum class ConfigSource { default_value, file, env, flag };
