@@ -47,6 +47,18 @@ _clusterctl() {
       if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "status ps free" -- "$cur"))
       else COMPREPLY=($(compgen -W "--watch --min-memory $(_clusterctl_nodes) @all" -- "$cur")); fi ;;
     cp) _filedir ;;
+    image)
+      if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "ls pull push rm" -- "$cur")); return; fi
+      case $prev in
+        --to|--from) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")); return ;;
+        --name|--platform) return ;;
+      esac
+      case $sub in
+        ls) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")) ;;
+        pull) COMPREPLY=($(compgen -W "--to" -- "$cur")) ;;
+        push) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--to --name --platform" -- "$cur")); else _filedir; fi ;;
+        rm) COMPREPLY=($(compgen -W "--from -y --yes --dry-run" -- "$cur")) ;;
+      esac ;;
     key)
       if [[ -z $sub ]]; then
         COMPREPLY=($(compgen -W "add ls list show rm remove push revoke sync audit rotate" -- "$cur")); return

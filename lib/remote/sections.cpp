@@ -79,10 +79,15 @@ Result<Sections> parse_sections(std::string_view output, std::string_view nonce,
 
 Result<ExecResult> run_bounded(Connection& connection, const std::string& command, std::chrono::milliseconds timeout,
                                const SectionLimits& limits) {
+    return run_bounded(connection, command, std::string_view(), timeout, limits);
+}
+
+Result<ExecResult> run_bounded(Connection& connection, const std::string& command, std::string_view input,
+                               std::chrono::milliseconds timeout, const SectionLimits& limits) {
     constexpr std::size_t kMaxErr = 4096;
     std::string out, err;
     bool too_long = false;
-    auto ran = connection.exec(command, timeout, [&](int stream, std::string_view data) {
+    auto ran = connection.exec(command, input, timeout, [&](int stream, std::string_view data) {
         std::string& into = stream == 0 ? out : err;
         const std::size_t cap = stream == 0 ? limits.max_bytes : kMaxErr;
         if (into.size() + data.size() > cap) too_long = too_long || stream == 0;

@@ -60,5 +60,8 @@ Result<Sections> parse_sections(std::string_view output, std::string_view nonce,
 // error, never a truncated answer taken for a whole one.
 Result<ExecResult> run_bounded(Connection& connection, const std::string& command, std::chrono::milliseconds timeout,
                                const SectionLimits& limits = {});
+// The same with `input` as the command's stdin (then EOF).
+Result<ExecResult> run_bounded(Connection& connection, const std::string& command, std::string_view input,
+                               std::chrono::milliseconds timeout, const SectionLimits& limits = {});
 
 }  // namespace cc

@@ -40,6 +40,10 @@ public:
                                    milliseconds idle_timeout) override;
     Result<std::uint64_t> get_file(const std::string& remote_path, int local_fd, milliseconds idle_timeout) override;
     Result<void> make_dir(const std::string& remote_path, unsigned mode, milliseconds timeout) override;
+    // ssh -R driving StreamHandlers (ssh_forward.cpp).
+    Result<ForwardStats> serve_remote_port(const std::string& bind_host, const std::function<void(int port)>& bound,
+                                           const std::function<std::unique_ptr<StreamHandler>()>& make_handler,
+                                           const std::atomic<bool>& stop, milliseconds idle_timeout) override;
 
 private:
     Result<LIBSSH2_SFTP*> sftp(Clock::time_point deadline, milliseconds budget);

@@ -75,6 +75,9 @@ struct FakeHost {
     // The last rule added that matches a command answers it, so a test can
     // override what a fixture set up. A command no rule matches fails.
     std::vector<FakeRule> rules;
+    // serve_remote_port: the port the node "listens" on (0: refused, as by default); the
+    // forward then waits for its stop flag. Handlers are never driven: no byte moves.
+    int forward_port = 0;
 
     FakeHost& on(std::function<bool(const std::string&)> matches, std::vector<FakeReply> replies) {
         rules.push_back({std::move(matches), std::move(replies)});
@@ -130,6 +133,10 @@ public:
         std::lock_guard lock(mutex_);
         return connects_;
     }
+    std::vector<std::string> forwards() const {
+        std::lock_guard lock(mutex_);
+        return forwards_;
+    }
     void forget_records() {  // e.g. what setting up the inventory did
         std::lock_guard lock(mutex_);
         calls_.clear();
@@ -184,6 +191,21 @@ private:
             result.err.clear();
             return result;
         }
+        cc::Result<cc::ForwardStats> serve_remote_port(const std::string& bind_host,
+                                                       const std::function<void(int port)>& bound,
+                                                       const std::function<std::unique_ptr<cc::StreamHandler>()>& make_handler,
+                                                       const std::atomic<bool>& stop,
+                                                       std::chrono::milliseconds idle_timeout) override {
+            if (host.forward_port == 0)
+                return cc::Connection::serve_remote_port(bind_host, bound, make_handler, stop, idle_timeout);
+            {
+                std::lock_guard lock(owner.mutex_);
+                owner.forwards_.push_back(name);
+            }
+            bound(host.forward_port);
+            while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            return cc::ForwardStats{};
+        }
         cc::Result<std::uint64_t> put_file(const std::string&, const std::string&, unsigned,
                                            std::chrono::milliseconds) override {
             return cc::fail(cc::ErrorKind::remote, "file transfer is not scripted in this fake");
@@ -196,6 +218,7 @@ private:
         }
     };
     mutable std::mutex mutex_;
+    std::vector<std::string> forwards_;  // hosts a forward listened on, in order
     std::vector<FakeCall> calls_;
     std::vector<std::string> connects_;
 };
