@@ -12,7 +12,7 @@ _clusterctl() {
   local cur prev words cword
   _init_completion || return
   local globals="--inventory --config -o --output --fanout --connect-timeout --timeout -q --quiet -v --verbose --no-color --no-headers --help --version"
-  local groups="node exec cp nodeset gpu key image config version help"
+  local groups="node exec cp nodeset gpu key image registry config version help"
   local group="" sub="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
@@ -47,16 +47,6 @@ _clusterctl() {
       if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "status ps free" -- "$cur"))
       else COMPREPLY=($(compgen -W "--watch --min-memory $(_clusterctl_nodes) @all" -- "$cur")); fi ;;
     cp) _filedir ;;
-    image)
-      if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "ls pull rm" -- "$cur")); return; fi
-      case $prev in
-        --to|--from) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")); return ;;
-      esac
-      case $sub in
-        ls) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")) ;;
-        pull) COMPREPLY=($(compgen -W "--to" -- "$cur")) ;;
-        rm) COMPREPLY=($(compgen -W "--from -y --yes --dry-run" -- "$cur")) ;;
-      esac ;;
     key)
       if [[ -z $sub ]]; then
         COMPREPLY=($(compgen -W "add ls list show rm remove push revoke sync audit rotate" -- "$cur")); return
@@ -76,6 +66,28 @@ _clusterctl() {
         audit) COMPREPLY=($(compgen -W "--remote-user $(_clusterctl_nodes) @all" -- "$cur")) ;;
         sync) COMPREPLY=($(compgen -W "--remote-user --exclusive -y --yes --dry-run $(_clusterctl_nodes) @all" -- "$cur")) ;;
       esac ;;
+    image)
+      if [[ -z $sub ]]; then
+        COMPREPLY=($(compgen -W "fetch upload inspect tags cache ls pull rm" -- "$cur")); return
+      fi
+      case $prev in
+        --to|--from) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "docker-archive oci-archive" -- "$cur")); return ;;
+        --platform) COMPREPLY=($(compgen -W "linux/amd64 linux/arm64 linux/arm64/v8" -- "$cur")); return ;;
+        --older-than) return ;;
+      esac
+      case $sub in
+        fetch) COMPREPLY=($(compgen -W "-o --file --format --platform" -- "$cur")) ;;
+        upload) _filedir ;;
+        inspect) COMPREPLY=($(compgen -W "--platform" -- "$cur")) ;;
+        cache) COMPREPLY=($(compgen -W "ls prune --older-than" -- "$cur")) ;;
+        ls) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")) ;;
+        pull) COMPREPLY=($(compgen -W "--to" -- "$cur")) ;;
+        rm) COMPREPLY=($(compgen -W "--from -y --yes --dry-run" -- "$cur")) ;;
+      esac ;;
+    registry)
+      if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "login logout ls" -- "$cur")); return; fi
+      [[ $sub == login ]] && COMPREPLY=($(compgen -W "-u --username --password-stdin" -- "$cur")) ;;
   esac
 }
 complete -F _clusterctl clusterctl

@@ -22,10 +22,14 @@ namespace {
 constexpr std::size_t kMaxMetadata = 4 << 20;  // manifest.json, index.json, a config
 constexpr std::size_t kMaxEntries = 100'000;
 
+constexpr std::size_t kMaxHeldSmall = 64 * 1024;  // docker's <id>/json, VERSION: held, cached only if used
+constexpr std::size_t kMaxHeldTotal = 16 << 20;
+
 struct StoredFile {
-    std::string digest;  // "sha256:…" of its bytes, now in the cache
+    std::string digest;  // "sha256:…" of its bytes, in the cache unless `held`
     std::uint64_t size = 0;
     bool gzip = false;
+    std::optional<std::string> held;  // a small file not yet in the cache
 };
 
 bool is_hex64(std::string_view s) {
@@ -77,6 +81,16 @@ public:
                 continue;
             }
             if (e.type != TarEntry::Type::file) continue;
+            if (digest_named_by(e.name).empty() && e.size <= kMaxHeldSmall && held_total_ + e.size <= kMaxHeldTotal) {
+                auto text = read_small(e);
+                if (!text) return std::unexpected(text.error());
+                held_total_ += text->size();
+                StoredFile held{"sha256:" + sha256_hex(*text), text->size(),
+                                text->size() >= 2 && (*text)[0] == '\x1f' && (*text)[1] == '\x8b', std::move(*text)};
+                if (is_metadata(e.name)) metadata_[e.name] = *held.held;
+                files_[e.name] = std::move(held);
+                continue;
+            }
             if (is_metadata(e.name)) {
                 auto text = read_small(e);
                 if (!text) return std::unexpected(text.error());
@@ -89,7 +103,16 @@ public:
         }
     }
 
-    // A name as the archive's metadata uses it, through links, to what was stored.
+    // A name as the archive's metadata uses it, through links, to what was stored;
+    // a held small file goes into the cache now that it is used.
+    Result<const StoredFile*> use(const std::string& name) {
+        auto* found = const_cast<StoredFile*>(find(name));
+        if (!found || !found->held) return found;
+        if (auto r = cache_.put(found->digest, *found->held); !r) return std::unexpected(r.error());
+        found->held.reset();
+        return found;
+    }
+
     const StoredFile* find(std::string name) const {
         for (int hops = 0; hops < 8; ++hops) {
             auto norm = normalise_tar_name(name);
@@ -212,6 +235,7 @@ private:
     std::map<std::string, StoredFile> files_;
     std::map<std::string, std::string> links_;
     std::map<std::string, std::string> metadata_;
+    std::size_t held_total_ = 0;
 };
 
 Result<nlohmann::json> parse_json(const std::string& text, const std::string& what) {
@@ -241,7 +265,7 @@ Result<void> complete(ImageBundle& image, const BlobCache& cache, const std::str
     return {};
 }
 
-Result<ImageBundle> from_oci(const ArchiveScan& scan, const std::string& index_text, const BlobCache& cache,
+Result<ImageBundle> from_oci(ArchiveScan& scan, const std::string& index_text, const BlobCache& cache,
                              const std::string& file) {
     auto index = parse_json(index_text, fmt::format("\"{}\": index.json", file));
     if (!index) return std::unexpected(index.error());
@@ -257,7 +281,7 @@ Result<ImageBundle> from_oci(const ArchiveScan& scan, const std::string& index_t
         if (image.name.empty()) image.name = string_at(*a, "org.opencontainers.image.ref.name");
     }
     const StoredFile* stored = scan.find("blobs/sha256/" + image.manifest.digest.substr(image.manifest.digest.find(':') + 1));
-    if (!image.manifest.digest.starts_with("sha256:") || !stored)
+    if (!image.manifest.digest.starts_with("sha256:") || !stored || stored->digest != image.manifest.digest)
         return fail(ErrorKind::invalid_input, fmt::format("\"{}\": manifest {} is missing from the archive", file, image.manifest.digest));
     auto bytes = cache.read_small(image.manifest.digest);
     if (!bytes) return std::unexpected(bytes.error());
@@ -266,7 +290,7 @@ Result<ImageBundle> from_oci(const ArchiveScan& scan, const std::string& index_t
     return image;
 }
 
-Result<ImageBundle> from_docker(const ArchiveScan& scan, const std::string& manifest_text, const BlobCache& cache,
+Result<ImageBundle> from_docker(ArchiveScan& scan, const std::string& manifest_text, const BlobCache& cache,
                                 const std::string& file) {
     auto list = parse_json(manifest_text, fmt::format("\"{}\": manifest.json", file));
     if (!list) return std::unexpected(list.error());
@@ -276,7 +300,9 @@ Result<ImageBundle> from_docker(const ArchiveScan& scan, const std::string& mani
     ImageBundle image;
     if (auto tags = entry.find("RepoTags"); tags != entry.end() && tags->is_array() && !tags->empty() && (*tags)[0].is_string())
         image.name = (*tags)[0].get<std::string>();
-    const StoredFile* config = scan.find(string_at(entry, "Config"));
+    auto used = scan.use(string_at(entry, "Config"));
+    if (!used) return std::unexpected(used.error());
+    const StoredFile* config = *used;
     if (!config) return fail(ErrorKind::invalid_input, fmt::format("\"{}\": the config file named in manifest.json is missing", file));
     nlohmann::json manifest{{"schemaVersion", 2}, {"mediaType", media::oci_manifest}};
     manifest["config"] = {{"mediaType", media::oci_config}, {"digest", config->digest}, {"size", config->size}};
@@ -285,7 +311,9 @@ Result<ImageBundle> from_docker(const ArchiveScan& scan, const std::string& mani
     if (layers == entry.end() || !layers->is_array())
         return fail(ErrorKind::invalid_input, fmt::format("\"{}\": manifest.json has no Layers", file));
     for (const auto& name : *layers) {
-        const StoredFile* layer = name.is_string() ? scan.find(name.get<std::string>()) : nullptr;
+        auto layer_used = name.is_string() ? scan.use(name.get<std::string>()) : Result<const StoredFile*>(nullptr);
+        if (!layer_used) return std::unexpected(layer_used.error());
+        const StoredFile* layer = *layer_used;
         if (!layer) return fail(ErrorKind::invalid_input, fmt::format("\"{}\": a layer named in manifest.json is missing", file));
         manifest["layers"].push_back({{"mediaType", layer->gzip ? media::oci_layer_gzip : media::oci_layer},
                                       {"digest", layer->digest}, {"size", layer->size}});

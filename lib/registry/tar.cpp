@@ -204,7 +204,8 @@ Result<std::optional<TarEntry>> TarReader::next() {
     if (auto r = skip(remaining_ + padding_); !r) return std::unexpected(r.error());
     remaining_ = padding_ = 0;
     std::optional<std::string> long_name, long_link;
-    std::optional<std::uint64_t> pax_size;
+    std::uint64_t pax_size = 0;
+    bool has_pax_size = false;
     std::array<char, kBlock> block;
     for (int extended = 0;; ++extended) {
         if (extended > 8) return fail(ErrorKind::invalid_input, "tar: too many extended headers in a row");
@@ -242,6 +243,7 @@ Result<std::optional<TarEntry>> TarReader::next() {
                     if (std::from_chars(value.data(), value.data() + value.size(), v).ec != std::errc())
                         return fail(ErrorKind::invalid_input, "tar: bad pax size");
                     pax_size = v;
+                    has_pax_size = true;
                 }
             }
             continue;
@@ -262,10 +264,17 @@ Result<std::optional<TarEntry>> TarReader::next() {
                 raw_name = fmt::format("{}/{}", prefix, raw_name);
         }
         auto name = normalise_tar_name(raw_name);
+        // the archive's root ("./"), as `tar -C DIR .` writes it: nothing to report
+        if (!name && type == '5' && !raw_name.empty() && raw_name.find_first_not_of("./") == std::string::npos) {
+            long_name.reset();
+            long_link.reset();
+            has_pax_size = false;
+            continue;
+        }
         if (!name) return fail(ErrorKind::invalid_input, fmt::format("tar: refusing entry name \"{}\"", raw_name));
         TarEntry entry;
         entry.name = std::move(*name);
-        entry.size = pax_size.value_or(*size);
+        entry.size = has_pax_size ? pax_size : *size;
         switch (type) {
             case '0': case '\0': case '7': entry.type = TarEntry::Type::file; break;
             case '5': entry.type = TarEntry::Type::directory; break;

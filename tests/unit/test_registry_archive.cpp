@@ -207,3 +207,27 @@ TEST_CASE("a damaged cached layer fails the write and leaves no file behind") {
     CHECK(r.error().message.find("damaged") != std::string::npos);
     CHECK(names_in(tmp.path / "out").empty());
 }
+
+TEST_CASE("side files of a docker-archive (VERSION, <id>/json) are not left in the cache") {
+    TempDir tmp;
+    auto cache = BlobCache::open(tmp.path / "cache");
+    REQUIRE(cache);
+    std::string layer(5000, 'l'), config = R"({"os":"linux","architecture":"amd64"})";
+    std::string layer_name = hex_of(digest_of(layer)) + ".tar";
+    std::string manifest = nlohmann::json::array(
+        {{{"Config", hex_of(digest_of(config)) + ".json"}, {"RepoTags", {"x:1"}}, {"Layers", {layer_name}}}}).dump();
+    write_bytes(tmp.path / "p.tar", tar_of({{layer_name, layer},
+                                            {hex_of(digest_of(config)) + ".json", config},
+                                            {"abc/VERSION", "1.0"},
+                                            {"abc/json", R"({"id":"abc"})"},
+                                            {"manifest.json", manifest}}));
+    auto r = read_archive(tmp.path / "p.tar", *cache);
+    REQUIRE_MESSAGE(r, r.error().message);
+    CHECK(r->parsed.layers.at(0).digest == digest_of(layer));
+    CHECK(r->config == config);
+    CHECK_FALSE(cache->has(digest_of("1.0")));
+    CHECK_FALSE(cache->has(digest_of(R"({"id":"abc"})")));
+    auto blobs = cache->list();
+    REQUIRE(blobs);
+    CHECK(blobs->size() == 3);  // layer, config, the manifest made for it
+}
