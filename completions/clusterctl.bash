@@ -47,18 +47,6 @@ _clusterctl() {
       if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "status ps free" -- "$cur"))
       else COMPREPLY=($(compgen -W "--watch --min-memory $(_clusterctl_nodes) @all" -- "$cur")); fi ;;
     cp) _filedir ;;
-    image)
-      if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "ls pull push rm" -- "$cur")); return; fi
-      case $prev in
-        --to|--from) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")); return ;;
-        --name|--platform) return ;;
-      esac
-      case $sub in
-        ls) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")) ;;
-        pull) COMPREPLY=($(compgen -W "--to" -- "$cur")) ;;
-        push) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--to --name --platform" -- "$cur")); else _filedir; fi ;;
-        rm) COMPREPLY=($(compgen -W "--from -y --yes --dry-run" -- "$cur")) ;;
-      esac ;;
     key)
       if [[ -z $sub ]]; then
         COMPREPLY=($(compgen -W "add ls list show rm remove push revoke sync audit rotate" -- "$cur")); return
@@ -80,18 +68,23 @@ _clusterctl() {
       esac ;;
     image)
       if [[ -z $sub ]]; then
-        COMPREPLY=($(compgen -W "fetch upload inspect tags cache" -- "$cur")); return
+        COMPREPLY=($(compgen -W "fetch upload inspect tags cache ls pull push rm" -- "$cur")); return
       fi
       case $prev in
+        --to|--from) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "docker-archive oci-archive" -- "$cur")); return ;;
         --platform) COMPREPLY=($(compgen -W "linux/amd64 linux/arm64 linux/arm64/v8" -- "$cur")); return ;;
-        --older-than) return ;;
+        --older-than|--name) return ;;
       esac
       case $sub in
         fetch) COMPREPLY=($(compgen -W "-o --file --format --platform" -- "$cur")) ;;
         upload) _filedir ;;
         inspect) COMPREPLY=($(compgen -W "--platform" -- "$cur")) ;;
         cache) COMPREPLY=($(compgen -W "ls prune --older-than" -- "$cur")) ;;
+        ls) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")) ;;
+        pull) COMPREPLY=($(compgen -W "--to" -- "$cur")) ;;
+        push) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--to --name --platform" -- "$cur")); else _filedir; fi ;;
+        rm) COMPREPLY=($(compgen -W "--from -y --yes --dry-run" -- "$cur")) ;;
       esac ;;
     registry)
       if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "login logout ls" -- "$cur")); return; fi

@@ -27,7 +27,10 @@ std::vector<std::string> Runtime::pull_argv(const std::string& ref, bool tls_ver
     // --quiet: progress lines would fill the bounded stderr we keep and push out the error.
     if (kind_ == RuntimeKind::podman) {
         std::vector<std::string> argv{"podman", "pull", "--quiet"};
-        if (!tls_verify) argv.emplace_back("--tls-verify=false");
+        // Only clusterctl's own registry, reached through the node's loopback, goes unverified:
+        // a caller's mistake must not turn TLS off for a real registry.
+        const bool loopback = ref.starts_with("127.0.0.1:") || ref.starts_with("localhost:") || ref.starts_with("[::1]:");
+        if (!tls_verify && loopback) argv.emplace_back("--tls-verify=false");
         if (!authfile.empty()) {
             argv.emplace_back("--authfile");
             argv.push_back(authfile);

@@ -44,7 +44,8 @@ public:
     explicit Runtime(RuntimeKind kind) : kind_(kind) {}
     RuntimeKind kind() const { return kind_; }
 
-    // `pull REF`; tls_verify=false only for clusterctl's own loopback registry; authfile "" = none.
+    // `pull REF`; tls_verify=false only for clusterctl's own loopback registry (ignored for a REF
+    // not on 127.0.0.1, localhost or [::1]); authfile "" = none.
     // authfile must be a path auth_file_name() names (docker takes the directory
     // holding it: it has no flag for a file, only `--config DIR` with DIR/config.json).
     std::vector<std::string> pull_argv(const std::string& ref, bool tls_verify, const std::string& authfile) const;

@@ -165,6 +165,20 @@ class NodePull(ClusterTestCase):
             mine = [i for i in n["images"] if f'{i["repository"]}:{i["tag"]}' == self.ref]
             self.assertEqual([i["id"] for i in mine], ["sha256:" + ids[n["node"]].strip()], n)
 
+    def test_a_robot_account_logged_in_with_registry_login_pulls_on_every_node(self):
+        """The login clusterctl stores itself (registry login), for a name with a '$' in it."""
+        self.write_config(f'[ssh]\nidentity_files = ["{self.cluster["client_key"]}"]\n'
+                          f'known_hosts = "{self.known_hosts}"\nconnect_timeout = "5s"\n'
+                          f'[registry."{self.reg["addr"]}"]\nca_file = "{self.reg["ca"]}"\n')
+        xdg = {"XDG_CONFIG_HOME": os.path.join(self.tmp, "xdg-config")}
+        self.ok("registry", "login", self.reg["addr"], "--username", self.reg["robot_username"], "--password-stdin",
+                stdin=self.reg["robot_password"] + "\n", extra_env=xdg)
+        r = self.run_ctl("image", "pull", self.ref, "--to", ",".join(self.names), "-o", "json", extra_env=xdg)
+        self.assertEqual(r.rc, 0, repr(r))
+        self.assertEqual([n["status"] for n in r.json()], ["ok"] * len(self.names))
+        ids = self.on_nodes(self.names, f"podman image inspect --format '{{{{.Id}}}}' {self.ref}")
+        self.assertTrue(all(len(i.strip()) == 64 for i in ids.values()), ids)
+
     def test_a_wrong_password_fails_on_every_node_with_the_registrys_answer(self):
         self.login("not-the-password")
         r = self.run_ctl("image", "pull", self.ref, "--to", ",".join(self.names), "-o", "json")

@@ -72,6 +72,10 @@ TEST_CASE("podman pulls quietly, skips TLS checks only when told, and takes an a
     CHECK(podman.pull_argv("127.0.0.1:41234/cuda:12.4", false, "auth.json") ==
           Argv{"podman", "pull", "--quiet", "--tls-verify=false", "--authfile", "auth.json", "--",
                "127.0.0.1:41234/cuda:12.4"});
+    // A registry that is not on the node's loopback keeps its TLS checks whatever the caller asked.
+    CHECK(podman.pull_argv("reg.lab:5000/x:1", false, "") == Argv{"podman", "pull", "--quiet", "--", "reg.lab:5000/x:1"});
+    CHECK(podman.pull_argv("127.0.0.1.evil.lab:5000/x:1", false, "") ==
+          Argv{"podman", "pull", "--quiet", "--", "127.0.0.1.evil.lab:5000/x:1"});
 }
 
 TEST_CASE("docker is given the directory holding config.json, as a global --config") {
