@@ -4,6 +4,7 @@
 #include "app.hpp"
 #include "confirm.hpp"
 #include "exit_codes.hpp"
+#include "nodeset_option.hpp"
 #include "ops/image_nodes.hpp"
 #include "views/node_image_view.hpp"
 
@@ -21,7 +22,7 @@ void note_failures(const Printer& p, const std::vector<NodeResult<T>>& results) 
 void add_ls(CLI::App& image, App& ctx) {
     auto nodeset = std::make_shared<std::string>("@all");
     auto* cmd = image.add_subcommand("ls", "images in the nodes' runtimes: repository, tag, id, size per node");
-    cmd->add_option("nodeset", *nodeset, "NODESET (default @all)");
+    add_nodeset_option(*cmd, "nodeset", *nodeset, "NODESET (default @all)");
     cmd->callback([&ctx, nodeset] {
         run_command(ctx, [&]() -> Result<int> {
             auto ops = ctx.ops();
@@ -44,7 +45,7 @@ void add_pull(CLI::App& image, App& ctx) {
     auto req = std::make_shared<ImagePullRequest>();
     auto* cmd = image.add_subcommand("pull", "each node pulls REF from its registry itself (login from `registry login`)");
     cmd->add_option("ref", req->ref, "image reference, e.g. reg.lab:5000/team/cuda:12.4")->required();
-    cmd->add_option("--to", req->nodeset, "NODESET to pull on")->required();
+    add_nodeset_option(*cmd, "--to", req->nodeset, "NODESET to pull on")->required();
     cmd->callback([&ctx, req] {
         run_command(ctx, [&]() -> Result<int> {
             auto ops = ctx.ops();
@@ -77,7 +78,7 @@ void add_rm(CLI::App& image, App& ctx) {
     auto opts = std::make_shared<Options>();
     auto* cmd = image.add_subcommand("rm", "remove an image name from the nodes' runtimes (asks first)");
     cmd->add_option("ref", opts->ref, "image name (repo:tag, a short name) or id (12+ hex digits)")->required();
-    cmd->add_option("--from", opts->nodeset, "NODESET to remove it from")->required();
+    add_nodeset_option(*cmd, "--from", opts->nodeset, "NODESET to remove it from")->required();
     cmd->add_flag("-y,--yes", opts->ask.yes, "do not ask");
     cmd->add_flag("--dry-run", opts->ask.dry_run, "show what would go on each node, remove nothing");
     cmd->callback([&ctx, opts] {

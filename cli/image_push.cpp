@@ -8,6 +8,7 @@
 #include "app.hpp"
 #include "core/units.hpp"
 #include "exit_codes.hpp"
+#include "nodeset_option.hpp"
 #include "ops/image_push.hpp"
 #include "ops/image_source.hpp"
 #include "views/push_view.hpp"
@@ -57,7 +58,7 @@ void add_image_push_command(CLI::App& image, App& ctx) {
     cmd->add_option("source", opts->source,
                     "registry reference, archive file (docker-archive:/oci-archive:), or podman:/docker-daemon: image")
         ->required();
-    cmd->add_option("--to", opts->nodeset, "NODESET to push to")->required();
+    add_nodeset_option(*cmd, "--to", opts->nodeset, "NODESET to push to")->required();
     cmd->add_option("--name", opts->name, "REPO:TAG the image gets on the nodes (default: the source's name)");
     cmd->add_option("--platform", opts->platform, "OS/ARCH for every node (default: each node's own, from its facts)");
     cmd->callback([&ctx, opts] {
