@@ -143,6 +143,34 @@ class ImageRegistryTest(ClusterTestCase):
         self.assertIn("linux/arm64", r.err)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "none.tar")))
 
+    def test_a_push_from_the_registry_gives_each_node_its_own_platform_of_a_two_platform_index(self):
+        self.assertEqual(self.login().rc, 0)
+        amd, arm = [n["name"] for n in self.cluster["nodes"]][:2]
+        for node in (amd, arm):
+            self.add(node)
+        # A mixed cluster on one machine: push reads each node's platform from its facts in the
+        # inventory, so one node's facts say aarch64.
+        facts = json.loads(self.sql("SELECT facts FROM node_facts WHERE node = ?", arm)[0][0])
+        facts["arch"] = "aarch64"
+        self.sql("UPDATE node_facts SET facts = ? WHERE node = ?", json.dumps(facts), arm)
+        name = f"{self.unique}/multi:latest"
+        both = f"{amd},{arm}"
+        try:
+            r = self.ctl("-o", "json", "image", "push", f"{self.addr}/test/multi:latest", "--to", both,
+                         "--name", name, timeout=300)
+            self.assertEqual(r.rc, 0, repr(r))
+            by_node = {o["node"]: o for o in r.json()}
+            self.assertEqual(by_node[amd]["platform"], "linux/amd64")
+            self.assertTrue(by_node[arm]["platform"].startswith("linux/arm64"), by_node[arm])
+            self.assertEqual(by_node[amd]["digest"], self.expected("test/multi:latest@linux/amd64")["digest"])
+            self.assertEqual(by_node[arm]["digest"], self.expected("test/multi:latest@linux/arm64")["digest"])
+            held = self.ok("exec", both, "-o", "json", "--", "podman", "image", "inspect", "--format",
+                           "{{.Architecture}}", f"localhost/{name}").json()
+            self.assertEqual({o["node"]: o["stdout"].strip() for o in held}, {amd: "amd64", arm: "arm64"})
+            self.ok("exec", amd, "--", "podman", "run", "--rm", f"localhost/{name}", "busybox", "true")
+        finally:
+            self.run_ctl("exec", both, "--", "podman", "rmi", "-f", f"localhost/{name}")
+
     def test_a_terminal_gets_a_progress_line_of_bytes_that_is_erased_at_the_end(self):
         self.assertEqual(self.login().rc, 0)
         master, slave = os.openpty()
