@@ -94,9 +94,13 @@ class ImagePush(ClusterTestCase):
         self.assertEqual(sorted(o["node"] for o in out), sorted(self.names))
         for o in out:
             self.assertEqual(o["status"], "ok", o)
-            # The busybox layer is on every node already (the cluster's localhost/busybox is
-            # imported from the same rootfs tar): podman reuses it, the three others cross.
-            self.assertEqual((o["layers"], o["layers_sent"], o["layers_reused"]), (4, 3, 1), o)
+            # The three new layers cross. The busybox layer is reused where podman finds it in
+            # its storage (the cluster's localhost/busybox is imported from the same rootfs tar),
+            # which a node restarted by an earlier test on the shared cluster may not: podman's
+            # choice, not ours. The re-push test checks the reuse count exactly.
+            self.assertEqual(o["layers"], 4, o)
+            self.assertEqual(o["layers_sent"] + o["layers_reused"], 4, o)
+            self.assertGreaterEqual(o["layers_sent"], 3, o)
         ran = self.on_nodes("podman run --rm localhost/fwtest/app:v1")
         self.assertEqual(ran, {n: "v1\n" for n in self.names})
         # No temporary 127.0.0.1:PORT name and no listener left on any node.
