@@ -321,6 +321,13 @@ TEST_CASE("fold folds every number of a name, as ClusterShell does") {
     CHECK(fold_nodeset(expand("rack[1-4]-node[01-32]")) == "rack[1-4]-node[01-32]");
 }
 
+// The speed claim is the plain build's; an ASan build (3-10x slower) checks correctness.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kFoldSeconds = 10.0;
+#else
+constexpr double kFoldSeconds = 1.0;
+#endif
+
 TEST_CASE("100000 names fold in well under a second") {
     Names names;
     for (int r = 1; r <= 1000; ++r)
@@ -331,7 +338,7 @@ TEST_CASE("100000 names fold in well under a second") {
     auto seconds = double(std::clock() - start) / CLOCKS_PER_SEC;
     MESSAGE("100000 names folded in ", seconds, " s of CPU");
     CHECK(folded == "r[1-1000]n[1-100]");
-    CHECK(seconds < 1.0);
+    CHECK(seconds < kFoldSeconds);
 }
 
 TEST_CASE("fold keeps padding and does not merge names differing only in padding width") {
