@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/nodeset.hpp"
+#include "core/strings.hpp"
 
 namespace cc {
 namespace {
@@ -18,16 +19,6 @@ bool is_name_char(char c) {
 }
 
 bool is_word(std::string_view s) { return !s.empty() && std::ranges::all_of(s, is_name_char); }
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-    std::vector<std::string_view> parts;
-    for (auto at = s.find(sep); at != std::string_view::npos; at = s.find(sep)) {
-        parts.push_back(s.substr(0, at));
-        s.remove_prefix(at + 1);
-    }
-    parts.push_back(s);
-    return parts;
-}
 
 }  // namespace
 

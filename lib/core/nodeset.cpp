@@ -2,6 +2,7 @@
 // RangeSet._parse), rule for rule, so that an expression means here what it means to
 // `nodeset`; tests/nodeset/differential.py checks that against the installed ClusterShell.
 #include "core/nodeset.hpp"
+#include "core/strings.hpp"
 #include "core/nodeset_fold.hpp"
 
 #include <algorithm>
@@ -43,16 +44,6 @@ std::unexpected<Error> bad(std::string_view expr, std::string_view problem) {
 
 std::unexpected<Error> too_many(std::string_view expr) {
     return bad(expr, fmt::format("expands to more than {} names", max_nodeset_size));
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-    std::vector<std::string_view> parts;
-    for (auto at = s.find(sep); at != std::string_view::npos; at = s.find(sep)) {
-        parts.push_back(s.substr(0, at));
-        s.remove_prefix(at + 1);
-    }
-    parts.push_back(s);
-    return parts;
 }
 
 std::string pad(std::uint64_t value, std::size_t width) { return fmt::format("{:0{}}", value, width); }

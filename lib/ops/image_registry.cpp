@@ -61,6 +61,20 @@ Result<std::string> check_registry_host(const std::string& registry) {
     return registry;
 }
 
+// What fetch and upload both report about the image they moved.
+ImageSummary summarize(const ImageRef& ref, const ImageBundle& image, std::uint64_t transferred,
+                       const std::filesystem::path& file) {
+    ImageSummary summary;
+    summary.ref = ref.to_string();
+    summary.digest = image.manifest.digest;
+    summary.platform = platform_of_config(image.config);
+    summary.layers = image.parsed.layers.size();
+    summary.size = blob_bytes(image.parsed);
+    summary.transferred = transferred;
+    summary.file = file.string();
+    return summary;
+}
+
 }  // namespace
 
 Result<ArchiveFormat> parse_archive_format(const std::string& name) {
@@ -103,15 +117,7 @@ Result<ImageSummary> image_fetch(const RegistryContext& ctx, const ImageFetchReq
     // The name loaders give the image: the full reference, so it is pulled from nowhere else.
     if (ref->digest.empty()) image->name = ref->to_string();
     if (auto r = write_archive(request.output, request.format, *image, ctx.cache); !r) return std::unexpected(r.error());
-    ImageSummary summary;
-    summary.ref = ref->to_string();
-    summary.digest = image->manifest.digest;
-    summary.platform = platform_of_config(image->config);
-    summary.layers = image->parsed.layers.size();
-    summary.size = blob_bytes(image->parsed);
-    summary.transferred = counting.last->load();
-    summary.file = request.output.string();
-    return summary;
+    return summarize(*ref, *image, counting.last->load(), request.output);
 }
 
 Result<ImageSummary> image_upload(const RegistryContext& ctx, const std::filesystem::path& file, const std::string& ref_text,
@@ -124,15 +130,7 @@ Result<ImageSummary> image_upload(const RegistryContext& ctx, const std::filesys
     if (!client) return std::unexpected(client.error());
     auto sent = upload_image(**client, *ref, *image, ctx.cache, progress, ctx.parallel);
     if (!sent) return std::unexpected(sent.error());
-    ImageSummary summary;
-    summary.ref = ref->to_string();
-    summary.digest = image->manifest.digest;
-    summary.platform = platform_of_config(image->config);
-    summary.layers = image->parsed.layers.size();
-    summary.size = blob_bytes(image->parsed);
-    summary.transferred = *sent;
-    summary.file = file.string();
-    return summary;
+    return summarize(*ref, *image, *sent, file);
 }
 
 Result<ImageInspection> image_inspect(const RegistryContext& ctx, const std::string& ref_text, const std::string& platform_text) {
