@@ -18,11 +18,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Short runtime steps after the pull (tag, remove the temporary name).
-constexpr milliseconds kStepTimeout{60'000};
-
-// Names the temporary repository:tag the node pulls, so that two pushes at once
-// (or a name the node has already) never meet.
+// Names the repository clusterctl serves (docker pulls it under that name before
+// renaming), so that two pushes at once (or a name the node has already) never meet.
 std::string random_token() {
     std::random_device device;
     return fmt::format("{:08x}{:08x}", device(), device());
@@ -103,13 +100,6 @@ public:
         if (thread_.joinable()) thread_.join();
         return result_;
     }
-    // The forward's own error when it ended early (it explains a failed pull best).
-    std::optional<Error> failure() {
-        std::lock_guard lock(mutex_);
-        if (over_ && !result_) return result_.error();
-        return std::nullopt;
-    }
-
 private:
     std::unique_ptr<Connection> connection_;
     std::atomic<bool> stop_{false};
@@ -120,10 +110,6 @@ private:
     Result<ForwardStats> result_ = ForwardStats{};
     std::thread thread_;
 };
-
-Result<ExecResult> run_runtime(Connection& c, const std::vector<std::string>& argv, milliseconds timeout) {
-    return c.exec(remote_command(argv, timeout), timeout);
-}
 
 }  // namespace
 
@@ -166,10 +152,11 @@ Result<std::vector<NodeResult<ImagePushOutput>>> push_image(OpsContext& ctx, Ima
         return fail(ErrorKind::invalid_input, fmt::format("invalid image name \"{}\"", name));
     auto [repository, tag] = split_image_name(name);
     const std::string final_name = repository + ":" + tag;
+    if (auto ok = check_image_name(repository, tag); !ok) return std::unexpected(ok.error());
 
     // Each platform's image is resolved once, before any node is contacted, so
     // every source blob is read or fetched once whatever the number of nodes.
-    const std::string token = random_token();
+    const std::string served_repository = fmt::format("{}/{}", kServedRepository, random_token());
     std::map<std::string, PlatformImage> images;  // by platform
     std::map<std::string, std::string> platform_of;  // node → platform
     std::map<std::string, Error> unusable;           // node → why it cannot be pushed to
@@ -191,7 +178,7 @@ Result<std::vector<NodeResult<ImagePushOutput>>> push_image(OpsContext& ctx, Ima
         if (!bundle) image.error = bundle.error();
         else {
             image.bundle = std::move(*bundle);
-            image.served.add(kServedRepository, token, image.bundle);
+            image.served.add(served_repository, tag, image.bundle);
         }
     }
     if (request.progress) request.progress->nodes_total = nodes->size();
@@ -217,34 +204,20 @@ Result<std::vector<NodeResult<ImagePushOutput>>> push_image(OpsContext& ctx, Ima
         auto port = forward.port();
         if (!port) return std::unexpected(port.error());
 
-        const std::string temporary = fmt::format("127.0.0.1:{}/{}:{}", *port, kServedRepository, token);
-        auto pulled = run_runtime(c, runtime.pull_argv(temporary, false, ""), request.pull_timeout);
-        auto finish = [&]() {
-            auto stats = forward.stop();
-            if (stats) out.bytes_sent = stats->bytes_sent;
-            out.blob_bytes = counters.blob_bytes;
-            out.layers_sent = std::min<std::size_t>(counters.layer_gets, out.layers);
-            out.layers_reused = out.layers - out.layers_sent;
-        };
-        if (!pulled || pulled->exit_status != 0) {
-            auto why = forward.failure();
-            finish();
-            // Nothing stays behind: a pull that stored the image under the temporary name loses it.
-            if (pulled) run_runtime(c, runtime.remove_argv(temporary, false), kStepTimeout);
-            if (why) return std::unexpected(*why);
-            if (!pulled) return std::unexpected(pulled.error());
-            out.detail = last_line(pulled->err.empty() ? pulled->out : pulled->err);
+        auto line = runtime.install_served_line(fmt::format("127.0.0.1:{}/{}", *port, served_repository), repository, tag);
+        if (!line) return std::unexpected(line.error());
+        auto installed = c.exec(with_remote_deadline(*line, request.pull_timeout), request.pull_timeout);
+        auto stats = forward.stop();
+        if (stats) out.bytes_sent = stats->bytes_sent;
+        out.blob_bytes = counters.blob_bytes;
+        out.layers_sent = std::min<std::size_t>(counters.layer_gets, out.layers);
+        out.layers_reused = out.layers - out.layers_sent;
+        if (!installed || installed->exit_status != 0) {
+            // The forward's own error explains a failed pull best (the registry side ended early).
+            if (!stats) return std::unexpected(stats.error());
+            if (!installed) return std::unexpected(installed.error());
+            out.detail = last_line(installed->err.empty() ? installed->out : installed->err);
             return NodeStatus::failed;
-        }
-        finish();  // the image is in the node's store: nothing more to serve
-        auto tagged = run_runtime(c, runtime.tag_argv(temporary, final_name), kStepTimeout);
-        auto removed = run_runtime(c, runtime.remove_argv(temporary, false), kStepTimeout);
-        for (auto* step : {&tagged, &removed}) {
-            if (!*step) return std::unexpected((*step).error());
-            if ((*step)->exit_status != 0) {
-                out.detail = last_line((*step)->err.empty() ? (*step)->out : (*step)->err);
-                return NodeStatus::failed;
-            }
         }
         return NodeStatus::ok;
     };

@@ -68,6 +68,60 @@ std::vector<std::string> Runtime::remove_argv(const std::vector<std::string>& re
     return argv;
 }
 
+namespace {
+
+// What podman calls a name with no registry domain: "team/app" is "localhost/team/app".
+std::string podman_qualified(const std::string& repository) {
+    auto slash = repository.find('/');
+    std::string first = repository.substr(0, slash);
+    bool domain = slash != std::string::npos &&
+                  (first.find_first_of(".:") != std::string::npos || first == "localhost");
+    return domain ? repository : "localhost/" + repository;
+}
+
+bool only(std::string_view text, std::string_view allowed) {
+    return !text.empty() && text.find_first_not_of(allowed) == std::string_view::npos;
+}
+
+constexpr std::string_view kNameCharacters = "abcdefghijklmnopqrstuvwxyz0123456789._-/:[]";
+constexpr std::string_view kTagCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+
+}  // namespace
+
+Result<void> check_image_name(std::string_view repository, std::string_view tag) {
+    if (!only(repository, kNameCharacters) || repository.size() > 255)
+        return fail(ErrorKind::invalid_input, fmt::format("invalid image name \"{}\"", repository));
+    if (!only(tag, kTagCharacters) || tag.size() > 128)
+        return fail(ErrorKind::invalid_input, fmt::format("invalid image tag \"{}\"", tag));
+    return {};
+}
+
+Result<std::string> Runtime::install_served_line(const std::string& served, const std::string& repository,
+                                                 const std::string& tag) const {
+    if (auto ok = check_image_name(served, tag); !ok) return std::unexpected(ok.error());
+    if (auto ok = check_image_name(repository, tag); !ok) return std::unexpected(ok.error());
+    const std::string temporary = served + ":" + tag;
+    if (kind_ == RuntimeKind::podman) {
+        const std::string name = podman_qualified(repository);
+        std::vector<std::string> pull{"podman", "pull", "--quiet", "--", name + ":" + tag};
+        return fmt::format(
+            "clusterctl_conf=$(mktemp -d) || exit 1\n"
+            "trap 'rm -rf \"$clusterctl_conf\"' EXIT\n"
+            "trap 'exit 143' HUP INT TERM\n"
+            "printf '%s\\n' {} > \"$clusterctl_conf\"/registries.conf || exit 1\n"
+            "CONTAINERS_REGISTRIES_CONF=\"$clusterctl_conf\"/registries.conf {}\n",
+            shell_join({"[[registry]]", fmt::format("prefix = \"{}\"", name), fmt::format("location = \"{}\"", served),
+                        "insecure = true"}),
+            shell_join(pull));
+    }
+    const std::string drop = shell_join(remove_argv(temporary, false)) + " >/dev/null";
+    return fmt::format("{} || {{ s=$?; {} 2>&1; exit $s; }}\n"
+                       "{} || {{ s=$?; {} 2>&1; exit $s; }}\n"
+                       "exec {}\n",
+                       shell_join(pull_argv(temporary, false, "")), drop,
+                       shell_join(tag_argv(temporary, repository + ":" + tag)), drop, drop);
+}
+
 std::vector<std::string> Runtime::list_argv() const {
     // podman: one JSON array, one object per image with all its names and a byte size.
     // docker: one JSON object per line and per name; --no-trunc for the full id.

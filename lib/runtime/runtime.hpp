@@ -56,6 +56,18 @@ public:
     std::vector<std::string> list_argv() const;  // machine-readable listing
     Result<std::vector<NodeImage>> parse_list(std::string_view output) const;
 
+    // One shell line (for with_remote_deadline) that stores the image clusterctl serves
+    // at `served` ("127.0.0.1:PORT/REPO", tag `tag`) in the node's runtime as
+    // `repository:tag`, with nothing left under any other name on any way out.
+    // podman: one `podman pull` of the final name, with a private registries.conf
+    // (CONTAINERS_REGISTRIES_CONF, in a mktemp -d directory removed afterwards)
+    // that sends that name to `served`: the image lands under its own name, no
+    // tag and untag, each a podman start that costs the node more than the pull.
+    // docker (no such file): pull `served:tag`, tag it, drop the served name.
+    // A repository or tag outside the reference grammar's characters is refused.
+    Result<std::string> install_served_line(const std::string& served, const std::string& repository,
+                                            const std::string& tag) const;
+
     // The auth file's name in the private directory it is written to: podman's
     // --authfile takes any name, docker's --config DIR reads DIR/config.json.
     const char* auth_file_name() const;
@@ -63,6 +75,10 @@ public:
 private:
     RuntimeKind kind_;
 };
+
+// A repository and tag made of the reference grammar's characters only (they reach
+// argv and a TOML file on the node); an error names the bad one.
+Result<void> check_image_name(std::string_view repository, std::string_view tag);
 
 // One registry's login in the format both runtimes read (podman's auth.json is
 // docker's config.json "auths"): {"auths":{REGISTRY:{"auth":base64(user:password)}}}.

@@ -103,11 +103,13 @@ class ImagePush(ClusterTestCase):
             self.assertGreaterEqual(o["layers_sent"], 3, o)
         ran = self.on_nodes("podman run --rm localhost/fwtest/app:v1")
         self.assertEqual(ran, {n: "v1\n" for n in self.names})
-        # No temporary 127.0.0.1:PORT name and no listener left on any node.
+        # No temporary 127.0.0.1:PORT name, no private registries.conf and no listener left on any node.
         left = self.on_nodes("podman images --format '{{.Repository}}:{{.Tag}}'; "
+                             "find \"${TMPDIR:-/tmp}\" -maxdepth 2 -name registries.conf; "
                              "cat /proc/net/tcp | awk 'NR > 1 && $4 == \"0A\" {print $2}'")
         for node, text in left.items():
             self.assertNotIn("clusterctl-push", text, node)
+            self.assertNotIn("registries.conf", text, node)
             listening = [line for line in text.split("\n") if line.startswith("0100007F:")]
             self.assertEqual(listening, [], f"a loopback listener is left on {node}")
 

@@ -63,8 +63,12 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 
 }  // namespace
 
-TEST_CASE("each node pulls from its own forwarded port, tags the final name and removes the temporary one") {
+TEST_CASE("each node pulls the final name from its own forwarded port, in one command") {
     Fixture f;
+    Facts docker;
+    docker.arch = "x86_64";
+    docker.runtime = "docker";
+    REQUIRE(f.inventory.nodes().update_facts({{"n3", docker}}));
     ImagePushRequest request;
     request.nodeset = "n[1-3]";
     auto results = push_image(f.ctx, f.source, f.cache, request);
@@ -72,17 +76,30 @@ TEST_CASE("each node pulls from its own forwarded port, tags the final name and 
     REQUIRE(results->size() == 3);
     for (const auto& r : *results) CHECK_MESSAGE(r.status == NodeStatus::ok, r.error);
     auto commands = f.commands_on("10.0.0.2");
-    REQUIRE(commands.size() == 3);
-    CHECK(has(commands[0], "pull"));
-    CHECK(has(commands[0], "--tls-verify=false"));
-    CHECK(has(commands[0], "127.0.0.1:40002/clusterctl-push:"));
-    CHECK(has(commands[1], "tag"));
-    CHECK(has(commands[1], "team/app:1"));
-    CHECK(has(commands[2], "rmi"));
-    CHECK(has(commands[2], "127.0.0.1:40002/clusterctl-push:"));
+    REQUIRE(commands.size() == 1);
+    CHECK(has(commands[0], "podman pull --quiet -- localhost/team/app:1"));
+    CHECK(has(commands[0], "location = \"127.0.0.1:40002/clusterctl-push/"));
+    CHECK_FALSE(has(commands[0], " tag "));
+    // docker has no registries.conf: pull the served name, tag, drop it, still one command.
+    commands = f.commands_on("10.0.0.3");
+    REQUIRE(commands.size() == 1);
+    CHECK(has(commands[0], "docker pull --quiet -- 127.0.0.1:40003/clusterctl-push/"));
+    CHECK(has(commands[0], "docker tag -- 127.0.0.1:40003/clusterctl-push/"));
+    CHECK(has(commands[0], "docker rmi -- 127.0.0.1:40003/clusterctl-push/"));
     // Two connections to every node: one forwards, one runs the runtime.
     CHECK(f.transport.forwards().size() == 3);
     CHECK(f.transport.connects().size() == 6);
+}
+
+TEST_CASE("an image name that the node's registries.conf or argv could not hold is refused before any node") {
+    Fixture f;
+    ImagePushRequest request;
+    request.nodeset = "n[1-3]";
+    request.name = "team/app\"x:1";
+    auto results = push_image(f.ctx, f.source, f.cache, request);
+    REQUIRE_FALSE(results);
+    CHECK(results.error().message == "invalid image name \"team/app\"x\"");
+    CHECK(f.transport.connects().empty());
 }
 
 TEST_CASE("every platform's image is resolved once whatever the number of nodes, and each node gets its own") {
@@ -101,7 +118,7 @@ TEST_CASE("every platform's image is resolved once whatever the number of nodes,
     CHECK((*results)[2].value.digest == "sha256:" + std::string(64, 'r'));
 }
 
-TEST_CASE("a node whose pull fails fails alone, with the runtime's message, and keeps no temporary name") {
+TEST_CASE("a node whose pull fails fails alone, with the runtime's message") {
     Fixture f;
     f.transport.hosts["10.0.0.1"].on("pull", {exits(125, "", "Trying to pull…\nError: writing blob: no space left on device\n")});
     ImagePushRequest request;
@@ -112,10 +129,7 @@ TEST_CASE("a node whose pull fails fails alone, with the runtime's message, and 
     CHECK((*results)[0].value.detail == "Error: writing blob: no space left on device");
     CHECK((*results)[1].status == NodeStatus::ok);
     CHECK((*results)[2].status == NodeStatus::ok);
-    auto commands = f.commands_on("10.0.0.1");
-    REQUIRE(commands.size() == 2);
-    CHECK(has(commands[1], "rmi"));
-    CHECK(has(commands[1], "127.0.0.1:40001/clusterctl-push:"));
+    CHECK(f.commands_on("10.0.0.1").size() == 1);
 }
 
 TEST_CASE("a node that refuses to forward a port fails alone and is told to pull nothing") {

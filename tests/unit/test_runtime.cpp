@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/base64.hpp"
@@ -211,4 +212,65 @@ TEST_CASE("a pull the node's own deadline stops still removes the auth file") {
     CHECK(node.run(line, "{}") != 0);
     CHECK(!node.log("argv").empty());
     CHECK(!node.private_dirs_left());
+}
+
+TEST_CASE("podman stores a served image under its final name with one pull and a private registries.conf") {
+    FakeRuntimeNode node("podman", "cat \"$CONTAINERS_REGISTRIES_CONF\" > \"$L/conf\"\n"
+                                   "printf '%s\\n' \"$*\" >> \"$L/calls\"\n");
+    auto line = Runtime(RuntimeKind::podman).install_served_line("127.0.0.1:41000/clusterctl-push/ab12", "team/app", "v2");
+    REQUIRE(line);
+    CHECK(node.run(*line, "") == 0);
+    // Only the pull: no tag, no rmi, no temporary name ever in the node's store.
+    CHECK(node.log("calls") == "pull --quiet -- localhost/team/app:v2\n");
+    CHECK(node.log("conf") == "[[registry]]\nprefix = \"localhost/team/app\"\n"
+                              "location = \"127.0.0.1:41000/clusterctl-push/ab12\"\ninsecure = true\n");
+    CHECK(!node.private_dirs_left());
+    // A name with a registry keeps it, as podman would.
+    line = Runtime(RuntimeKind::podman).install_served_line("127.0.0.1:41000/clusterctl-push/ab12", "reg.lab:5000/app", "1");
+    REQUIRE(line);
+    CHECK(node.run(*line, "") == 0);
+    CHECK(node.log("argv") == "pull\n--quiet\n--\nreg.lab:5000/app:1\n");
+}
+
+TEST_CASE("a failed podman install keeps the pull's exit status and removes its registries.conf") {
+    FakeRuntimeNode node("podman", "exit 125\n");
+    auto line = Runtime(RuntimeKind::podman).install_served_line("127.0.0.1:41000/clusterctl-push/ab12", "app", "1");
+    REQUIRE(line);
+    CHECK(node.run(*line, "") == 125);
+    CHECK(!node.private_dirs_left());
+}
+
+TEST_CASE("docker pulls the served name, tags the final one and drops the served one, whatever fails") {
+    const std::string served = "127.0.0.1:41000/clusterctl-push/ab12";
+    for (auto [fail_on, status] : {std::pair{"", 0}, std::pair{"pull", 1}, std::pair{"tag", 2}}) {
+        CAPTURE(fail_on);
+        FakeRuntimeNode node("docker", std::string("printf '%s\\n' \"$*\" >> \"$L/calls\"\n") +
+                                           "[ \"$1\" = pull ] && [ " + shell_quote(fail_on) + " = pull ] && exit 1\n" +
+                                           "[ \"$1\" = tag ] && [ " + shell_quote(fail_on) + " = tag ] && exit 2\nexit 0\n");
+        auto line = Runtime(RuntimeKind::docker).install_served_line(served, "team/app", "v2");
+        REQUIRE(line);
+        CHECK(node.run(*line, "") == status);
+        std::string calls = "pull --quiet -- " + served + ":v2\n";
+        if (std::string(fail_on) != "pull") calls += "tag -- " + served + ":v2 team/app:v2\n";
+        calls += "rmi -- " + served + ":v2\n";
+        CHECK(node.log("calls") == calls);
+    }
+}
+
+TEST_CASE("names that could break out of the node's registries.conf or argv are refused") {
+    const Runtime podman(RuntimeKind::podman);
+    const std::string served = "127.0.0.1:41000/clusterctl-push/ab12";
+    for (const char* bad : {"team/app\"\nlocation = \"evil", "team/app\\x", "Team/App", "app name", "", "app;rm"}) {
+        CAPTURE(bad);
+        auto line = podman.install_served_line(served, bad, "1");
+        REQUIRE_FALSE(line);
+        CHECK(line.error().message == fmt::format("invalid image name \"{}\"", bad));
+    }
+    for (const char* bad : {"v1\"", "", "v 1", "v1/x"}) {
+        CAPTURE(bad);
+        auto line = podman.install_served_line(served, "app", bad);
+        REQUIRE_FALSE(line);
+        CHECK(line.error().message == fmt::format("invalid image tag \"{}\"", bad));
+    }
+    CHECK_FALSE(podman.install_served_line("127.0.0.1:1/x\"y", "app", "1"));
 }
