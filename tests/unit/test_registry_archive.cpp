@@ -155,6 +155,35 @@ TEST_CASE("docker's layout of <id>/layer.tar links into blobs/sha256 is followed
     CHECK(bad.error().message.find("leaves the archive") != std::string::npos);
 }
 
+TEST_CASE("a blob the cache already holds is not read from the archive again: the cached, verified bytes stand") {
+    for (auto format : {ArchiveFormat::oci, ArchiveFormat::docker}) {
+        TempDir tmp;
+        auto cache = BlobCache::open(tmp.path / "cache");
+        REQUIRE(cache);
+        auto image = sample_image(*cache);
+        auto out = tmp.path / "app.tar";
+        REQUIRE(write_archive(out, format, image, *cache));
+        // The 3000-byte layer's bytes swapped for others of the same size, under the same name:
+        // a fresh cache refuses that entry; one holding the layer never reads it.
+        std::string bytes = slurp(out.string());
+        auto at = bytes.find(std::string(3000, 'L'));
+        REQUIRE(at != std::string::npos);
+        bytes.replace(at, 3000, std::string(3000, 'M'));
+        write_bytes(out, bytes);
+        auto fresh = BlobCache::open(tmp.path / "fresh");
+        REQUIRE(fresh);
+        CHECK_FALSE(read_archive(out, *fresh));
+
+        auto back = read_archive(out, *cache);
+        REQUIRE_MESSAGE(back, back.error().message);
+        const auto& layers = back->parsed.layers;
+        REQUIRE(layers.size() == 2);
+        CHECK(layers[0].media_type == (format == ArchiveFormat::docker ? media::oci_layer_gzip : layers[0].media_type));
+        CHECK(cache->read_small(layers[1].digest) == std::string(3000, 'L'));
+        CHECK(back->config == image.config);
+    }
+}
+
 TEST_CASE("a blob whose bytes do not match its name is refused and not cached") {
     TempDir tmp;
     auto cache = BlobCache::open(tmp.path / "cache");
