@@ -111,6 +111,12 @@ TEST_CASE("hostile env values, label values, owners and commands reach the runti
         }
         for (auto kind : {RuntimeKind::podman, RuntimeKind::docker}) {
             Argv argv = run_of(kind, spec);
+            CHECK(std::ranges::search(argv, Argv{"-e", "V=" + value}).begin() != argv.end());
+            CHECK(Argv(argv.end() - 4, argv.end()) == Argv{"sh", "-c", value, value});
+            if (value.find('\n') == std::string::npos) {
+                CHECK(std::ranges::search(argv, Argv{"--label", "clusterctl.owner=" + value}).begin() != argv.end());
+                CHECK(std::ranges::search(argv, Argv{"--label", "note=" + value}).begin() != argv.end());
+            }
             CHECK(as_the_shell_splits_it(argv) == argv);
         }
     }
