@@ -125,6 +125,26 @@ Result<RunCommand> run_argv(RuntimeKind kind, const ContainerSpec& spec, bool st
     return out;
 }
 
+std::vector<std::string> storage_probe_argv(RuntimeKind kind) {
+    if (kind == RuntimeKind::podman)
+        return {"podman", "info", "--format", R"({{.Store.GraphDriverName}} {{index .Store.GraphStatus "Backing Filesystem"}})"};
+    return {"docker", "info", "--format",
+            R"({{.Driver}} {{range .DriverStatus}}{{if eq (index . 0) "Backing Filesystem"}}{{index . 1}}{{end}}{{end}})"};
+}
+
+Result<bool> parse_storage_quota(RuntimeKind kind, std::string_view output) {
+    while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.remove_suffix(1);
+    auto space = output.find(' ');
+    bool word_chars = output.size() <= 128 && std::all_of(output.begin(), output.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' || c == '-' || c == '_';
+    });
+    if (space == std::string_view::npos || space == 0 || !word_chars)
+        return fail(ErrorKind::remote, fmt::format("storage driver probe: unexpected answer \"{}\"", shown(output)));
+    std::string_view driver = output.substr(0, space), backing = output.substr(space + 1);
+    if (kind == RuntimeKind::docker && (driver == "btrfs" || driver == "zfs")) return true;
+    return (driver == "overlay" || driver == "overlay2") && backing == "xfs";
+}
+
 std::vector<std::string> start_argv(RuntimeKind kind, const std::string& name) { return {runtime(kind), "start", "--", name}; }
 
 std::vector<std::string> stop_argv(RuntimeKind kind, const std::string& name, std::chrono::seconds grace) {

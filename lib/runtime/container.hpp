@@ -60,6 +60,14 @@ struct ContainerSpec {
 // only refuses to pretend.
 enum class StorageLimit { not_asked, enforced, not_enforced };
 
+// Node side: "DRIVER BACKING_FS" (podman: its graph driver and GraphStatus's "Backing
+// Filesystem"; docker: Driver and DriverStatus's). parse_storage_quota says whether a root
+// size can be held there: overlay/overlay2 on xfs (podman and docker both need the xfs
+// mounted with prjquota; a run without it fails with the runtime's own message), or
+// docker's btrfs and zfs drivers. Anything unrecognised is "cannot", never "can".
+std::vector<std::string> storage_probe_argv(RuntimeKind kind);
+Result<bool> parse_storage_quota(RuntimeKind kind, std::string_view output);
+
 struct RunCommand {
     std::vector<std::string> argv;
     // not_enforced: storage_bytes was asked but the node cannot hold it; the

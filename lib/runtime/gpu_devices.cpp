@@ -36,6 +36,20 @@ std::string printable(std::string_view text) {
 
 std::string drm_dir(const std::string& address) { return "/sys/bus/pci/devices/" + address + "/drm/"; }
 
+// Each GPU's drm directory, in order; one GPU asked twice is the caller's mistake (its
+// render node would be found once and given twice).
+Result<std::vector<std::string>> drm_dirs(const std::vector<std::string>& pci_bus_ids) {
+    std::vector<std::string> dirs;
+    for (const auto& id : pci_bus_ids) {
+        auto address = sysfs_pci_address(id);
+        if (!address) return std::unexpected(address.error());
+        if (std::find(dirs.begin(), dirs.end(), drm_dir(*address)) != dirs.end())
+            return fail(ErrorKind::invalid_input, fmt::format("GPU {} asked twice", *address));
+        dirs.push_back(drm_dir(*address));
+    }
+    return dirs;
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> gpu_device_args(RuntimeKind kind, const std::vector<GpuDevice>& gpus) {
@@ -101,12 +115,10 @@ Result<std::string> sysfs_pci_address(std::string_view pci_bus_id) {
 
 Result<std::vector<std::string>> render_node_lookup_argv(const std::vector<std::string>& pci_bus_ids) {
     if (pci_bus_ids.empty()) return fail(ErrorKind::invalid_input, "no GPU to find a render node for");
+    auto dirs = drm_dirs(pci_bus_ids);
+    if (!dirs) return std::unexpected(dirs.error());
     std::vector<std::string> argv{"find"};
-    for (const auto& id : pci_bus_ids) {
-        auto address = sysfs_pci_address(id);
-        if (!address) return std::unexpected(address.error());
-        argv.push_back(drm_dir(*address));
-    }
+    argv.insert(argv.end(), dirs->begin(), dirs->end());
     for (const char* word : {"-maxdepth", "1", "-name", "renderD*"}) argv.emplace_back(word);
     return argv;
 }
@@ -114,12 +126,10 @@ Result<std::vector<std::string>> render_node_lookup_argv(const std::vector<std::
 Result<std::vector<std::string>> parse_render_nodes(const std::vector<std::string>& pci_bus_ids, std::string_view output) {
     if (output.size() > kMaxRenderLookupBytes)
         return fail(ErrorKind::remote, fmt::format("render node lookup: more than {} bytes", kMaxRenderLookupBytes));
-    std::vector<std::string> dirs, nodes(pci_bus_ids.size());
-    for (const auto& id : pci_bus_ids) {
-        auto address = sysfs_pci_address(id);
-        if (!address) return std::unexpected(address.error());
-        dirs.push_back(drm_dir(*address));
-    }
+    auto asked = drm_dirs(pci_bus_ids);
+    if (!asked) return std::unexpected(asked.error());
+    const std::vector<std::string>& dirs = *asked;
+    std::vector<std::string> nodes(pci_bus_ids.size());
     while (!output.empty()) {
         auto newline = output.find('\n');
         std::string_view line = output.substr(0, newline);

@@ -2,6 +2,8 @@
 // parsers against real podman on the test cluster without a user-facing command.
 //   container_argv run RUNTIME      stdin: a spec as JSON → stdout: the run argv (JSON array)
 //   container_argv list RUNTIME     → the listing argv (JSON array)
+//   container_argv storage-probe RUNTIME   → the storage driver probe's argv (JSON array)
+//   container_argv parse-storage RUNTIME   stdin: the probe's output → true|false
 //   container_argv parse-list RUNTIME   stdin: the listing's output → rows (JSON), or the error on stderr, exit 1
 // Spec keys: name, owner, image, gpus (NVIDIA UUIDs), cpus_milli, memory_bytes, storage_bytes,
 // storage_quota (bool), ports [[host, container, proto]], env [[k, v]], volumes [[src, dst, ro]],
@@ -40,7 +42,7 @@ cc::ContainerSpec spec_from(const json& in) {
 
 int main(int argc, char** argv) {
     if (argc != 3) {
-        std::cerr << "usage: container_argv run|list|parse-list podman|docker\n";
+        std::cerr << "usage: container_argv run|list|parse-list|storage-probe|parse-storage podman|docker\n";
         return 2;
     }
     const std::string mode = argv[1];
@@ -48,6 +50,10 @@ int main(int argc, char** argv) {
     if (!kind) {
         std::cerr << kind.error().message << "\n";
         return 2;
+    }
+    if (mode == "storage-probe") {
+        std::cout << json(cc::storage_probe_argv(*kind)).dump() << "\n";
+        return 0;
     }
     if (mode == "list") {
         std::cout << json(cc::container_list_argv(*kind)).dump() << "\n";
@@ -63,6 +69,15 @@ int main(int argc, char** argv) {
         }
         const char* storage[] = {"not_asked", "enforced", "not_enforced"};
         std::cout << json{{"argv", run->argv}, {"storage", storage[static_cast<int>(run->storage)]}}.dump() << "\n";
+        return 0;
+    }
+    if (mode == "parse-storage") {
+        auto can = cc::parse_storage_quota(*kind, input);
+        if (!can) {
+            std::cerr << can.error().message << "\n";
+            return 1;
+        }
+        std::cout << (*can ? "true" : "false") << "\n";
         return 0;
     }
     if (mode == "parse-list") {

@@ -175,3 +175,25 @@ TEST_CASE("start, stop, restart, rm, logs, exec and inspect name the container a
     CHECK_FALSE(exec_argv(p, "web1", {}, false).has_value());
     CHECK(inspect_argv(RuntimeKind::docker, "web1") == Argv{"docker", "container", "inspect", "--", "web1"});
 }
+
+TEST_CASE("the storage probe says a root size can be held only on overlay over xfs, or docker's btrfs and zfs") {
+    CHECK(storage_probe_argv(RuntimeKind::podman) ==
+          Argv{"podman", "info", "--format", R"({{.Store.GraphDriverName}} {{index .Store.GraphStatus "Backing Filesystem"}})"});
+    CHECK(storage_probe_argv(RuntimeKind::docker).front() == "docker");
+    struct Row {
+        RuntimeKind kind;
+        const char* output;
+        bool can;
+    };
+    const auto p = RuntimeKind::podman, d = RuntimeKind::docker;
+    for (auto row : {Row{p, "overlay extfs\n", false}, Row{p, "overlay xfs\n", true}, Row{p, "vfs extfs", false},
+                     Row{p, "btrfs btrfs", false}, Row{d, "overlay2 xfs\n", true}, Row{d, "overlay2 extfs\n", false},
+                     Row{d, "btrfs \n", true}, Row{d, "zfs ", true}, Row{d, "devicemapper ", false}}) {
+        CAPTURE(row.output);
+        CHECK(parse_storage_quota(row.kind, row.output).value() == row.can);
+    }
+    for (const char* bad : {"", "overlay", "Error: cannot connect\n", "overlay xfs\x1b[2J", "overlay\nxfs"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_storage_quota(p, bad).has_value());
+    }
+}

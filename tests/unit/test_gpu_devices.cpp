@@ -93,6 +93,9 @@ TEST_CASE("one find looks up every GPU's render node under its own drm directory
           Argv{"find", "/sys/bus/pci/devices/0000:03:00.0/drm/", "/sys/bus/pci/devices/0000:c3:00.0/drm/", "-maxdepth", "1", "-name",
                "renderD*"});
     CHECK_FALSE(render_node_lookup_argv({"0000:03:00.0", "x"}).has_value());
+    auto twice = render_node_lookup_argv({"0000:03:00.0", "00000000:03:00.0"});
+    REQUIRE_FALSE(twice.has_value());
+    CHECK(twice.error().message == "GPU 0000:03:00.0 asked twice");
 }
 
 TEST_CASE("the lookup's answer gives each GPU its render node in the order asked") {
