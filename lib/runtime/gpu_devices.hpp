@@ -7,8 +7,9 @@
 //     the node from its PCI bus id) and `--group-add video`, as ROCm's container
 //     guide asks;
 //   Jetson (an integrated GPU that nvidia-smi does not list): the whole device,
-//     podman `--device nvidia.com/gpu=all` (nvidia-ctk's CSV-mode spec has only
-//     "all"), docker `--runtime nvidia` (JetPack's docker has no --gpus support).
+//     podman `--device nvidia.com/gpu=all` (on Tegra, nvidia-ctk's CSV-mode spec names the
+//     integrated GPU "all"; toolkit 1.19 may add a discrete GPU beside it, which this
+//     does not pick out), docker `--runtime nvidia` (what JetPack's docker is set up for).
 #pragma once
 #include <cstddef>
 #include <string>
