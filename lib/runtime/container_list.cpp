@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/strings.hpp"
 #include "runtime/container.hpp"
 
 namespace cc {
@@ -100,10 +101,7 @@ Result<std::vector<ListedContainer>> parse_podman(std::string_view output) {
 Result<std::vector<ListedContainer>> parse_docker(std::string_view output) {
     constexpr std::string_view what = "container listing";
     std::vector<ListedContainer> out;
-    while (!output.empty()) {
-        auto newline = output.find('\n');
-        std::string_view line = output.substr(0, newline);
-        output = newline == std::string_view::npos ? std::string_view() : output.substr(newline + 1);
+    for (std::string_view line : split(output, '\n')) {
         if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
         json entry = json::parse(line, nullptr, false);
         if (entry.is_discarded() || !entry.is_object())

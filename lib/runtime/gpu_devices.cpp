@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/strings.hpp"
+
 namespace cc {
 
 namespace {
@@ -130,10 +132,7 @@ Result<std::vector<std::string>> parse_render_nodes(const std::vector<std::strin
     if (!asked) return std::unexpected(asked.error());
     const std::vector<std::string>& dirs = *asked;
     std::vector<std::string> nodes(pci_bus_ids.size());
-    while (!output.empty()) {
-        auto newline = output.find('\n');
-        std::string_view line = output.substr(0, newline);
-        output = newline == std::string_view::npos ? std::string_view() : output.substr(newline + 1);
+    for (std::string_view line : split(output, '\n')) {
         if (line.empty()) continue;
         auto dir = std::find_if(dirs.begin(), dirs.end(), [&](const std::string& d) { return line.starts_with(d); });
         std::string node = dir == dirs.end() ? std::string() : "/dev/dri/" + std::string(line.substr(dir->size()));
