@@ -14,7 +14,7 @@
 
 namespace cc {
 
-constexpr int kInventorySchemaVersion = 2;
+constexpr int kInventorySchemaVersion = 3;
 
 class Inventory {
 public:
