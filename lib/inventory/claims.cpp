@@ -148,38 +148,37 @@ Result<std::vector<ClaimedPort>> ClaimTable::ports_on(const std::string& node) {
 }
 
 Result<Claim> ClaimTable::claim(const ClaimRequest& r) {
-    sql::Database& db = db_;
     if (r.gpu_count < 0) return fail(ErrorKind::invalid_input, fmt::format("gpus {}: must not be negative", r.gpu_count));
     // Everything below reads and writes under the write lock taken here, so no other
     // process can claim between our check and our insert.
-    auto tx = sql::Transaction::begin(db);
+    auto tx = sql::Transaction::begin(db_);
     if (!tx) return sql::pass(tx);
 
-    auto node = sql::select_value<int>(db, "SELECT cordoned FROM nodes WHERE name = ?1", r.node);
+    auto node = sql::select_value<int>(db_, "SELECT cordoned FROM nodes WHERE name = ?1", r.node);
     if (!node) return sql::pass(node);
     if (!*node) return fail(ErrorKind::not_found, fmt::format("node \"{}\" is not in the inventory", r.node));
     if (**node) return fail(ErrorKind::conflict, fmt::format("node \"{}\" is cordoned (clusterctl node uncordon)", r.node));
-    auto taken = sql::exists(db, "SELECT 1 FROM instances WHERE name = ?1", r.instance);
+    auto taken = sql::exists(db_, "SELECT 1 FROM instances WHERE name = ?1", r.instance);
     if (!taken) return sql::pass(taken);
     if (*taken) return fail(ErrorKind::conflict, fmt::format("instance \"{}\" exists already", r.instance));
 
     if (!r.owner.empty()) {
-        auto user = UserTable(db).get(r.owner);
+        auto user = UserTable(db_).get(r.owner);
         if (!user) return sql::pass(user);
         auto level = r.levels.find(user->level);
         ResourceLimits base = level != r.levels.end() ? level->second : builtin_level(user->level);
-        auto use = owner_usage(db, r.owner);
+        auto use = owner_usage(db_, r.owner);
         if (!use) return sql::pass(use);
         if (auto why = over_quota(r.owner, effective_limits(base, user->quota), *use, r))
             return fail(ErrorKind::conflict, *why);
     }
 
-    auto gpus = pick_gpus(db, r);
+    auto gpus = pick_gpus(db_, r);
     if (!gpus) return sql::pass(gpus);
-    auto ports = pick_ports(db, r.node, r.ports, r.listening, r.port_range);
+    auto ports = pick_ports(db_, r.node, r.ports, r.listening, r.port_range);
     if (!ports) return sql::pass(ports);
 
-    auto insert = sql::prepare(db,
+    auto insert = sql::prepare(db_,
                                "INSERT INTO instances (name, node, image, owner, state, gpus, cpus_milli, memory_bytes, "
                                "storage_bytes) VALUES (?1, ?2, ?3, ?4, 'creating', ?5, ?6, ?7, ?8)",
                                r.instance, r.node, r.image, r.owner, static_cast<std::int64_t>(gpus->size()),
@@ -187,57 +186,54 @@ Result<Claim> ClaimTable::claim(const ClaimRequest& r) {
     if (!insert) return sql::pass(insert);
     if (auto done = insert->run(); !done) return sql::pass(done);
     if (r.expires_at)
-        if (auto e = sql::execute(db, "UPDATE instances SET expires_at = ?2 WHERE name = ?1", r.instance, *r.expires_at);
+        if (auto e = sql::execute(db_, "UPDATE instances SET expires_at = ?2 WHERE name = ?1", r.instance, *r.expires_at);
             !e)
             return sql::pass(e);
     for (const auto& [key, value] : r.labels)
-        if (auto e = sql::execute(db, "INSERT INTO instance_labels (instance, key, value) VALUES (?1, ?2, ?3)",
+        if (auto e = sql::execute(db_, "INSERT INTO instance_labels (instance, key, value) VALUES (?1, ?2, ?3)",
                                   r.instance, key, value);
             !e)
             return sql::pass(e);
     for (const auto& uuid : *gpus)
-        if (auto e = sql::execute(db, "INSERT INTO instance_gpus (instance, node, gpu_uuid) VALUES (?1, ?2, ?3)",
+        if (auto e = sql::execute(db_, "INSERT INTO instance_gpus (instance, node, gpu_uuid) VALUES (?1, ?2, ?3)",
                                   r.instance, r.node, uuid);
             !e)
             return sql::pass(e);
-    if (auto e = insert_ports(db, r.instance, r.node, *ports); !e) return sql::pass(e);
+    if (auto e = insert_ports(db_, r.instance, r.node, *ports); !e) return sql::pass(e);
     if (auto c = tx->commit(); !c) return sql::pass(c);
     return Claim{r.instance, r.node, std::move(*gpus), std::move(*ports)};
 }
 
 Result<std::vector<ClaimedPort>> ClaimTable::claim_ports(const std::string& instance, const std::vector<PortAsk>& asks,
                                                          const std::vector<HostPort>& listening, const PortRange& range) {
-    sql::Database& db = db_;
-    auto tx = sql::Transaction::begin(db);
+    auto tx = sql::Transaction::begin(db_);
     if (!tx) return sql::pass(tx);
-    auto node = sql::select_value<std::string>(db, "SELECT node FROM instances WHERE name = ?1", instance);
+    auto node = sql::select_value<std::string>(db_, "SELECT node FROM instances WHERE name = ?1", instance);
     if (!node) return sql::pass(node);
     if (!*node) return fail(ErrorKind::not_found, fmt::format("no instance named \"{}\"", instance));
-    auto ports = pick_ports(db, **node, asks, listening, range);
+    auto ports = pick_ports(db_, **node, asks, listening, range);
     if (!ports) return ports;
-    if (auto e = insert_ports(db, instance, **node, *ports); !e) return sql::pass(e);
+    if (auto e = insert_ports(db_, instance, **node, *ports); !e) return sql::pass(e);
     if (auto c = tx->commit(); !c) return sql::pass(c);
     return ports;
 }
 
 Result<void> ClaimTable::mark_created(const std::string& instance) {
-    sql::Database& db = db_;
-    auto tx = sql::Transaction::begin(db);
+    auto tx = sql::Transaction::begin(db_);
     if (!tx) return sql::pass(tx);
-    if (auto r = sql::execute(db, "UPDATE instances SET state = 'created' WHERE name = ?1", instance); !r) return r;
-    if (db.changes() == 0) return fail(ErrorKind::not_found, fmt::format("no instance named \"{}\"", instance));
+    if (auto r = sql::execute(db_, "UPDATE instances SET state = 'created' WHERE name = ?1", instance); !r) return r;
+    if (db_.changes() == 0) return fail(ErrorKind::not_found, fmt::format("no instance named \"{}\"", instance));
     return tx->commit();
 }
 
 Result<void> ClaimTable::release(const std::string& instance) {
-    sql::Database& db = db_;
-    auto tx = sql::Transaction::begin(db);
+    auto tx = sql::Transaction::begin(db_);
     if (!tx) return sql::pass(tx);
     // GPUs, ports and labels go with the row (ON DELETE CASCADE).
-    if (auto r = sql::execute(db, "DELETE FROM instances WHERE name = ?1 AND state = 'creating'", instance); !r)
+    if (auto r = sql::execute(db_, "DELETE FROM instances WHERE name = ?1 AND state = 'creating'", instance); !r)
         return r;
-    if (db.changes() == 0) {
-        auto exists = sql::exists(db, "SELECT 1 FROM instances WHERE name = ?1", instance);
+    if (db_.changes() == 0) {
+        auto exists = sql::exists(db_, "SELECT 1 FROM instances WHERE name = ?1", instance);
         if (!exists) return sql::pass(exists);
         if (*exists)
             return fail(ErrorKind::conflict,
