@@ -13,6 +13,10 @@ namespace cc {
 
 namespace {
 
+constexpr auto kPortRow = sql::row<ClaimedPort>(sql::column("host_port", &ClaimedPort::host_port),
+                                                sql::column("container_port", &ClaimedPort::container_port),
+                                                sql::column("proto", &ClaimedPort::proto));
+
 std::string plural(std::int64_t n, std::string_view one, std::string_view many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
 }
@@ -140,11 +144,30 @@ Result<std::vector<std::string>> ClaimTable::held_gpus(const std::string& node) 
 }
 
 Result<std::vector<ClaimedPort>> ClaimTable::ports_on(const std::string& node) {
-    return sql::select_all(db_,
-                           sql::row<ClaimedPort>(sql::column("host_port", &ClaimedPort::host_port),
-                                                 sql::column("container_port", &ClaimedPort::container_port),
-                                                 sql::column("proto", &ClaimedPort::proto)),
-                           "FROM instance_ports WHERE node = ?1 ORDER BY host_port, proto", node);
+    return sql::select_all(db_, kPortRow, "FROM instance_ports WHERE node = ?1 ORDER BY host_port, proto", node);
+}
+
+Result<std::vector<ClaimedPort>> ClaimTable::ports_of(const std::string& instance) {
+    return sql::select_all(db_, kPortRow, "FROM instance_ports WHERE instance = ?1 ORDER BY host_port, proto",
+                           instance);
+}
+
+Result<std::vector<std::string>> ClaimTable::gpus_of(const std::string& instance) {
+    return sql::select_values<std::string>(db_, "SELECT gpu_uuid FROM instance_gpus WHERE instance = ?1 ORDER BY rowid",
+                                           instance);
+}
+
+Result<void> ClaimTable::release_port(const std::string& instance, int host_port, const std::string& proto) {
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return sql::pass(tx);
+    if (auto r = sql::execute(db_, "DELETE FROM instance_ports WHERE instance = ?1 AND host_port = ?2 AND proto = ?3",
+                              instance, host_port, proto);
+        !r)
+        return r;
+    if (db_.changes() == 0)
+        return fail(ErrorKind::not_found,
+                    fmt::format("instance \"{}\" has no host port {}/{}", instance, host_port, proto));
+    return tx->commit();
 }
 
 Result<Claim> ClaimTable::claim(const ClaimRequest& r) {
@@ -249,7 +272,8 @@ std::optional<std::string> misfit(const NodeCapacity& n, const PlacementAsk& ask
     if (n.free_gpus < ask.gpus)
         return fmt::format("{}: {} free {}, {} asked", n.node, n.free_gpus, n.free_gpus == 1 ? "GPU" : "GPUs", ask.gpus);
     if (n.free_cpus_milli && *n.free_cpus_milli < ask.cpus_milli)
-        return fmt::format("{}: {} CPUs free, {} asked", n.node, format_cpus(*n.free_cpus_milli), format_cpus(ask.cpus_milli));
+        return fmt::format("{}: {} free CPUs, {} asked", n.node, format_cpus(*n.free_cpus_milli),
+                           format_cpus(ask.cpus_milli));
     if (n.free_memory_bytes && *n.free_memory_bytes < ask.memory_bytes)
         return fmt::format("{}: {} memory free, {} asked", n.node, format_bytes(static_cast<std::uint64_t>(*n.free_memory_bytes)),
                            format_bytes(static_cast<std::uint64_t>(ask.memory_bytes)));

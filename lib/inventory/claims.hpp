@@ -83,6 +83,12 @@ public:
     // (a 'created' instance is removed by `instance rm`, never by a failed retry).
     Result<void> release(const std::string& instance);
 
+    // `port-map rm`: one host port of `instance` back to the pool (not_found when it holds none such).
+    Result<void> release_port(const std::string& instance, int host_port, const std::string& proto);
+
+    // What one instance holds: GPUs by UUID, ports by host port.
+    Result<std::vector<std::string>> gpus_of(const std::string& instance);
+    Result<std::vector<ClaimedPort>> ports_of(const std::string& instance);
     // GPUs held by instances on `node`, by UUID.
     Result<std::vector<std::string>> held_gpus(const std::string& node);
     // Host ports claimed on `node`, by port.

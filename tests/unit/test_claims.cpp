@@ -118,6 +118,21 @@ TEST_CASE("an explicit host port in use is refused, and an exhausted range says 
     auto more = inv.claims().claim_ports("a", {{.container_port = 9}}, {}, {30000, 30002});
     REQUIRE(more);
     CHECK(*more == std::vector<ClaimedPort>{{30000, 9, "tcp"}});
+    CHECK(inv.claims().ports_of("a").value() == std::vector<ClaimedPort>{{30000, 9, "tcp"}, {30001, 80, "tcp"}});
+}
+
+TEST_CASE("a released host port is picked again; one the instance does not hold is not_found") {
+    TempDir dir;
+    auto inv = with_node(dir);
+    REQUIRE(inv.claims().claim(ask("a", 2, {{.container_port = 80}, {.container_port = 81}})));
+    CHECK(inv.claims().gpus_of("a").value() == std::vector<std::string>{"GPU-a", "GPU-b"});
+    REQUIRE(inv.claims().release_port("a", 30000, "tcp"));
+    auto missing = inv.claims().release_port("a", 30000, "tcp");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().kind == ErrorKind::not_found);
+    auto again = inv.claims().claim_ports("a", {{.container_port = 82}}, {}, {30000, 30002});
+    REQUIRE(again);
+    CHECK(*again == std::vector<ClaimedPort>{{30000, 82, "tcp"}});
 }
 
 TEST_CASE("release frees what a failed start held; a created instance is not released") {
@@ -194,7 +209,7 @@ TEST_CASE("the best-fitting node is placed on, and every other one says why not"
     auto placed = place(nodes, {.gpus = 2, .cpus_milli = 2'000, .memory_bytes = 1024});
     CHECK(placed.node == "gpu02");
     CHECK(placed.reasons == std::vector<std::string>{"gpu07: 1 free GPU, 2 asked", "gpu03: cordoned",
-                                                     "cpu01: no container runtime", "gpu04: 1 CPUs free, 2 asked",
+                                                     "cpu01: no container runtime", "gpu04: 1 free CPUs, 2 asked",
                                                      "gpu05: 1 B memory free, 1 KiB asked"});
     auto none = place({{.node = "gpu07", .free_gpus = 1}}, {.gpus = 2});
     CHECK_FALSE(none.node);
