@@ -31,9 +31,11 @@ void print_user(const Printer& p, const UserDetails& u) {
     auto kv = [&](const char* key, const std::string& value) { p.line(fmt::format("{:<12}{}", key, value)); };
     kv("Name:", u.user.name);
     kv("Level:", u.user.level);
-    for (const auto& key : quota_keys()) {
-        std::string label = fmt::format("{}{}:", static_cast<char>(key[0] - 'a' + 'A'), key.substr(1));
-        kv(label.c_str(), use_text(u, key) + (own_limit(u.user.quota, key) ? " (own quota)" : " (level)"));
+    // Use against each limit, in quota_keys() order.
+    const char* labels[] = {"GPUs:", "CPUs:", "Memory:", "Storage:", "Instances:"};
+    for (std::size_t i = 0; i < quota_keys().size() && i < std::size(labels); ++i) {
+        const std::string& key = quota_keys()[i];
+        kv(labels[i], use_text(u, key) + (own_limit(u.user.quota, key) ? " (own quota)" : " (level)"));
     }
     if (u.user.volumes.empty()) kv("Volumes:", "-");
     for (const auto& v : u.user.volumes) kv("Volumes:", format_volume(v));
