@@ -241,10 +241,13 @@ Result<std::vector<ClaimedPort>> ClaimTable::claim_ports(const std::string& inst
     return ports;
 }
 
-Result<void> ClaimTable::mark_created(const std::string& instance) {
+Result<void> ClaimTable::mark_created(const std::string& instance, bool storage_enforced) {
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return sql::pass(tx);
-    if (auto r = sql::execute(db_, "UPDATE instances SET state = 'created' WHERE name = ?1", instance); !r) return r;
+    if (auto r = sql::execute(db_, "UPDATE instances SET state = 'created', storage_enforced = ?2 WHERE name = ?1",
+                              instance, storage_enforced ? 1 : 0);
+        !r)
+        return r;
     if (db_.changes() == 0) return fail(ErrorKind::not_found, fmt::format("no instance named \"{}\"", instance));
     return tx->commit();
 }

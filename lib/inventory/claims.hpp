@@ -77,8 +77,9 @@ public:
     Result<std::vector<ClaimedPort>> claim_ports(const std::string& instance, const std::vector<PortAsk>& ports,
                                                  const std::vector<HostPort>& listening, const PortRange& range);
 
-    // The container started: the claim becomes a 'created' instance.
-    Result<void> mark_created(const std::string& instance);
+    // The container started: the claim becomes a 'created' instance. `storage_enforced`: the
+    // runtime applied its storage size as a root size limit (else `user usage` says "not enforced").
+    Result<void> mark_created(const std::string& instance, bool storage_enforced = false);
     // The start failed: the instance and everything it held go, if it is still 'creating'
     // (a 'created' instance is removed by `instance rm`, never by a failed retry).
     Result<void> release(const std::string& instance);

@@ -144,7 +144,8 @@ TEST_CASE("release frees what a failed start held; a created instance is not rel
     CHECK(inv.claims().ports_on("n1").value().empty());
 
     REQUIRE(inv.claims().claim(ask("b", 4)));
-    REQUIRE(inv.claims().mark_created("b"));
+    REQUIRE(inv.claims().mark_created("b", true));
+    CHECK(inv.instances().list().value()[0].storage_enforced);
     auto kept = inv.claims().release("b");
     REQUIRE_FALSE(kept);
     CHECK(kept.error().kind == ErrorKind::conflict);
