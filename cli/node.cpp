@@ -7,6 +7,7 @@
 #include "core/units.hpp"
 #include "exit_codes.hpp"
 #include "nodeset_option.hpp"
+#include "ops/user_admin.hpp"
 #include "views/node_view.hpp"
 
 namespace cc::cli {
@@ -22,6 +23,7 @@ void print_node_details(const Printer& p, const Node& n) {
     kv("Labels:", labels_text(n));
     kv("Groups:", n.groups.empty() ? "-" : join(n.groups, ","));
     kv("Added:", n.created_at);
+    kv("Cordoned:", n.cordoned ? "yes (no new instances)" : "no");
     if (!n.facts) return;
     const Facts& f = *n.facts;
     kv("Hostname:", f.hostname);
@@ -293,6 +295,28 @@ void add_set(CLI::App& group, App& ctx) {
     });
 }
 
+// `node cordon` / `node uncordon`: no new instance is placed on a cordoned node; what runs stays.
+void add_cordon(CLI::App& group, App& ctx, bool cordoned) {
+    auto nodesets = std::make_shared<std::vector<std::string>>();
+    auto* cmd = group.add_subcommand(cordoned ? "cordon" : "uncordon",
+                                     cordoned ? "place no new instances on nodes (running ones stay)"
+                                              : "place instances on cordoned nodes again");
+    add_nodeset_option(*cmd, "nodeset", *nodesets, "NODESET (several are joined by ',')")->required();
+    cmd->callback([&ctx, nodesets, cordoned] {
+        run_command(ctx, [&]() -> Result<int> {
+            auto ops = ctx.ops();
+            if (!ops) return std::unexpected(ops.error());
+            auto names = node_cordon(**ops, join(*nodesets, ","), cordoned);
+            if (!names) return std::unexpected(names.error());
+            if (ctx.format() == Format::json) ctx.printer().json({{cordoned ? "cordoned" : "uncordoned", *names}});
+            else
+                ctx.printer().line(
+                    fmt::format("{} {} node(s): {}", cordoned ? "cordoned" : "uncordoned", names->size(), join(*names, ",")));
+            return kExitOk;
+        });
+    });
+}
+
 }  // namespace
 
 void add_node_commands(CLI::App& app, App& ctx) {
@@ -307,6 +331,8 @@ void add_node_commands(CLI::App& app, App& ctx) {
     add_label(*group, ctx);
     add_rekey(*group, ctx);
     add_set(*group, ctx);
+    add_cordon(*group, ctx, true);
+    add_cordon(*group, ctx, false);
 }
 
 }  // namespace cc::cli

@@ -7,12 +7,15 @@ _clusterctl_nodes() {
 _clusterctl_keys() {
   clusterctl key ls -o json 2>/dev/null | sed -n 's/^    "name": "\([^"]*\)",$/\1/p'
 }
+_clusterctl_users() {
+  clusterctl user ls -o json 2>/dev/null | sed -n 's/^    "name": "\([^"]*\)",$/\1/p'
+}
 
 _clusterctl() {
   local cur prev words cword
   _init_completion || return
   local globals="--inventory --config -o --output --fanout --connect-timeout --timeout -q --quiet -v --verbose --no-color --no-headers --help --version"
-  local groups="node exec cp nodeset gpu key image registry config version help"
+  local groups="node exec cp nodeset gpu key image registry user config version help"
   local group="" sub="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
@@ -31,7 +34,7 @@ _clusterctl() {
   case $group in
     node)
       if [[ -z $sub ]]; then
-        COMPREPLY=($(compgen -W "add ls show rm facts check label rekey" -- "$cur")); return
+        COMPREPLY=($(compgen -W "add ls show rm facts check label rekey set cordon uncordon" -- "$cur")); return
       fi
       case $sub in
         add) COMPREPLY=($(compgen -W "--host --port --user --identity --label --group --accept-new-host-key --host-key-fingerprint" -- "$cur")) ;;
@@ -85,6 +88,20 @@ _clusterctl() {
         pull) COMPREPLY=($(compgen -W "--to" -- "$cur")) ;;
         push) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--to --name --platform" -- "$cur")); else _filedir; fi ;;
         rm) COMPREPLY=($(compgen -W "--from -y --yes --dry-run" -- "$cur")) ;;
+      esac ;;
+    user)
+      if [[ -z $sub ]]; then
+        COMPREPLY=($(compgen -W "add ls list show set rm remove usage" -- "$cur")); return
+      fi
+      case $prev in
+        --level) COMPREPLY=($(compgen -W "small mid big" -- "$cur")); return ;;
+        --quota) compopt -o nospace; COMPREPLY=($(compgen -W "gpus= cpus= memory= storage= instances=" -- "$cur")); return ;;
+        --volume) return ;;
+      esac
+      case $sub in
+        add) COMPREPLY=($(compgen -W "--level --quota --volume" -- "$cur")) ;;
+        set) COMPREPLY=($(compgen -W "--level --quota --volume --no-volumes $(_clusterctl_users)" -- "$cur")) ;;
+        show|rm|remove|usage) COMPREPLY=($(compgen -W "$(_clusterctl_users)" -- "$cur")) ;;
       esac ;;
     registry)
       if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "login logout ls" -- "$cur")); return; fi

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -66,7 +67,7 @@ Result<void> parse_bool(bool& out, const std::string& key, const std::string& v)
     return {};
 }
 
-const std::vector<KeyRow>& key_rows() {
+const std::vector<KeyRow>& general_key_rows() {
     static const std::vector<KeyRow> rows = {
         {{"ssh.user", "CLUSTERCTL_SSH_USER", "remote user for nodes added without --user"},
          [](Settings& s, const std::string& v) -> Result<void> {
@@ -146,6 +147,49 @@ const std::vector<KeyRow>& key_rows() {
     return rows;
 }
 
+// `levels.LEVEL.KEY`: one row per level and quota key, values as `--quota` writes them.
+KeyRow level_key_row(const std::string& level, const std::string& quota_key) {
+    std::string key = fmt::format("levels.{}.{}", level, quota_key);
+    std::string env = fmt::format("CLUSTERCTL_LEVELS_{}_{}", level, quota_key);
+    for (char& c : env) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return {{key, env,
+             fmt::format("{} a user on level {} may hold, unless the user's own quota says otherwise", quota_key, level)},
+            [key, level, quota_key](Settings& s, const std::string& v) -> Result<void> {
+                if (v == "default") return bad_value(key, v, "give a value");
+                auto parsed = parse_quota(fmt::format("{}={}", quota_key, v));
+                if (!parsed) return bad_value(key, v, parsed.error().message);
+                s.levels[level] = effective_limits(s.levels[level], *parsed);
+                return {};
+            },
+            [level, quota_key](const Settings& s) {
+                return format_limit(quota_key, limit_of(s.levels.at(level), quota_key));
+            }};
+}
+
+KeyRow port_range_row() {
+    return {{"instances.port_range", "CLUSTERCTL_INSTANCES_PORT_RANGE",
+             "host ports given to instances (FIRST-LAST on every node), skipping ports claimed or listening"},
+            [](Settings& s, const std::string& v) -> Result<void> {
+                auto range = parse_port_range(v);
+                if (!range) return bad_value("instances.port_range", v, "expected FIRST-LAST, 1 to 65535, FIRST <= LAST");
+                s.port_range = *range;
+                return {};
+            },
+            [](const Settings& s) { return format_port_range(s.port_range); }};
+}
+
+// The general keys, then one per level and quota key, then the instances' port range.
+const std::vector<KeyRow>& key_rows() {
+    static const std::vector<KeyRow> rows = [] {
+        std::vector<KeyRow> out = general_key_rows();
+        for (const auto& level : level_names())
+            for (const auto& quota_key : quota_keys()) out.push_back(level_key_row(level, quota_key));
+        out.push_back(port_range_row());
+        return out;
+    }();
+    return rows;
+}
+
 const KeyRow* find_row(std::string_view key) {
     for (const auto& row : key_rows())
         if (row.info.key == key) return &row;
@@ -157,6 +201,7 @@ std::optional<std::string> toml_to_text(const toml::node& node) {
     if (auto s = node.value<std::string>()) return *s;
     if (node.is_integer()) return std::to_string(*node.value<int64_t>());
     if (node.is_boolean()) return std::string(*node.value<bool>() ? "true" : "false");
+    if (node.is_floating_point()) return fmt::format("{}", *node.value<double>());  // cpus = 12.5
     if (auto arr = node.as_array()) {
         std::vector<std::string> items;
         for (const auto& item : *arr) {

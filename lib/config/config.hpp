@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/quantity.hpp"
 
 namespace cc {
 
@@ -33,6 +34,10 @@ struct Settings {
     std::uint64_t min_disk_free = 2ull << 30;  // node check fails below this
     std::uint64_t exec_max_output = 1ull << 20;  // per stream per node, gathered (-b) and JSON exec output
     std::map<std::string, RegistrySettings> registries;  // by host as image references name it
+    // `[levels.small|mid|big]`: what a user on that level may hold (core/quantity.hpp's defaults).
+    std::map<std::string, ResourceLimits> levels = {
+        {"small", builtin_level("small")}, {"mid", builtin_level("mid")}, {"big", builtin_level("big")}};
+    PortRange port_range;  // `[instances] port_range`: host ports given to instances
 };
 
 enum class ConfigSource { default_value, file, env, flag };

@@ -1,5 +1,7 @@
 // Containers clusterctl started for users: the `instances` table.
 #pragma once
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,14 @@ struct InstanceRecord {
     std::string node;
     std::string image;
     std::string owner;
+    std::string state = "created";  // 'creating' from the claim until the container started
+    int gpus = 0;
+    std::int64_t cpus_milli = 0;     // 0: no limit asked
+    std::int64_t memory_bytes = 0;   // 0: no limit asked
+    std::int64_t storage_bytes = 0;  // 0: no limit asked
+    bool storage_enforced = false;   // the runtime applied storage_bytes (a root size limit)
+    std::optional<std::string> expires_at{};  // ISO 8601 UTC, from --ttl
+    std::string created_at{};
 };
 
 // Reached as `inventory.instances()`.

@@ -7,14 +7,16 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "inventory/claims.hpp"
 #include "inventory/instances.hpp"
 #include "inventory/keys.hpp"
 #include "inventory/nodes.hpp"
 #include "inventory/sqlite.hpp"
+#include "inventory/users.hpp"
 
 namespace cc {
 
-constexpr int kInventorySchemaVersion = 2;
+constexpr int kInventorySchemaVersion = 3;
 
 class Inventory {
 public:
@@ -29,6 +31,8 @@ public:
     NodeTable nodes() { return NodeTable(db_); }
     KeyTable keys() { return KeyTable(db_); }
     InstanceTable instances() { return InstanceTable(db_); }
+    UserTable users() { return UserTable(db_); }
+    ClaimTable claims() { return ClaimTable(db_); }
 
     int schema_version() const { return kInventorySchemaVersion; }
     const std::string& path() const { return db_.path(); }

@@ -17,7 +17,7 @@ constexpr auto kNodeRow = sql::row<Node>(
     sql::column("host_key_type", [](Node& n) -> std::string& { return n.host_key.type; }),
     sql::column("host_key", [](Node& n) -> std::string& { return n.host_key.base64; }),
     sql::column("host_key_fingerprint", [](Node& n) -> std::string& { return n.host_key.fingerprint; }),
-    sql::column("created_at", &Node::created_at));
+    sql::column("created_at", &Node::created_at), sql::column("cordoned", &Node::cordoned));
 
 // One row of a per-node side table (labels, groups, facts).
 struct Detail {
@@ -233,6 +233,18 @@ Result<void> NodeTable::update(const NodeEdit& edit) {
         if (auto r = sql::execute(db_, "DELETE FROM node_groups WHERE node = ?1 AND name = ?2", node.name, group); !r)
             return r;
     if (auto r = add_groups(node.name, edit.add_groups); !r) return r;
+    return tx->commit();
+}
+
+// All or nothing: one unknown name changes no node.
+Result<void> NodeTable::set_cordoned(const std::vector<std::string>& names, bool cordoned) {
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return sql::pass(tx);
+    for (const auto& name : names) {
+        if (auto r = sql::execute(db_, "UPDATE nodes SET cordoned = ?2 WHERE name = ?1", name, cordoned ? 1 : 0); !r)
+            return r;
+        if (db_.changes() == 0) return not_in_inventory(name);
+    }
     return tx->commit();
 }
 

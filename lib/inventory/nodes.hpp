@@ -24,6 +24,7 @@ struct Node {
     std::vector<std::string> groups;
     std::optional<Facts> facts;
     std::string created_at;
+    bool cordoned = false;  // no new instance is placed here (`node cordon`)
 };
 
 struct LabelChange {
@@ -68,6 +69,8 @@ public:
     Result<void> replace_host_key(const std::string& name, const HostKey& expected, const HostKey& key);
     // One transaction: every field of `edit`, or nothing.
     Result<void> update(const NodeEdit& edit);
+    // `node cordon` / `uncordon`: every named node, or none when one is not registered.
+    Result<void> set_cordoned(const std::vector<std::string>& names, bool cordoned);
 
 private:
     // Fills labels, groups and facts of `nodes` (sorted by name) from one query per table;

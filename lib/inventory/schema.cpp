@@ -80,6 +80,66 @@ CREATE TABLE key_placements (
 ) STRICT;
 CREATE INDEX key_placements_by_account ON key_placements(node, remote_user);
 )SQL",
+    // 3: users, quotas, cordon, and what an instance holds. A NULL quota column means the
+    // user's level default (from config), so changing a level in config reaches every user on it.
+    // instance_gpus / instance_ports carry their node so UNIQUE can refuse a GPU or host port
+    // claimed twice on one node: the last line against double allocation, under the claim's
+    // BEGIN IMMEDIATE. Their (instance, node) must be the instance's own (composite key).
+    R"SQL(
+CREATE TABLE users (
+    name                TEXT PRIMARY KEY,
+    level               TEXT NOT NULL CHECK (level IN ('small', 'mid', 'big')),
+    quota_gpus          INTEGER CHECK (quota_gpus >= 0),
+    quota_cpus_milli    INTEGER CHECK (quota_cpus_milli >= 0),
+    quota_memory_bytes  INTEGER CHECK (quota_memory_bytes >= 0),
+    quota_storage_bytes INTEGER CHECK (quota_storage_bytes >= 0),
+    quota_instances     INTEGER CHECK (quota_instances >= 0),
+    created_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+) STRICT;
+CREATE TABLE user_volumes (
+    user      TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    src       TEXT NOT NULL,
+    dst       TEXT NOT NULL,
+    read_only INTEGER NOT NULL DEFAULT 0 CHECK (read_only IN (0, 1)),
+    PRIMARY KEY (user, dst)
+) STRICT;
+ALTER TABLE nodes ADD COLUMN cordoned INTEGER NOT NULL DEFAULT 0 CHECK (cordoned IN (0, 1));
+-- Rows from before v3 were started containers: 'created'.
+ALTER TABLE instances ADD COLUMN state TEXT NOT NULL DEFAULT 'created' CHECK (state IN ('creating', 'created'));
+ALTER TABLE instances ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0 CHECK (gpus >= 0);
+ALTER TABLE instances ADD COLUMN cpus_milli INTEGER NOT NULL DEFAULT 0 CHECK (cpus_milli >= 0);
+ALTER TABLE instances ADD COLUMN memory_bytes INTEGER NOT NULL DEFAULT 0 CHECK (memory_bytes >= 0);
+ALTER TABLE instances ADD COLUMN storage_bytes INTEGER NOT NULL DEFAULT 0 CHECK (storage_bytes >= 0);
+-- 1 when the runtime applied storage_bytes as a root size limit; else it is reported "not enforced".
+ALTER TABLE instances ADD COLUMN storage_enforced INTEGER NOT NULL DEFAULT 0 CHECK (storage_enforced IN (0, 1));
+ALTER TABLE instances ADD COLUMN expires_at TEXT;  -- NULL: no TTL
+CREATE INDEX instances_by_owner ON instances(owner);
+CREATE UNIQUE INDEX instances_name_node ON instances(name, node);
+CREATE TABLE instance_labels (
+    instance TEXT NOT NULL REFERENCES instances(name) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (instance, key)
+) STRICT;
+CREATE TABLE instance_gpus (
+    instance TEXT NOT NULL,
+    node     TEXT NOT NULL,
+    gpu_uuid TEXT NOT NULL,
+    UNIQUE (node, gpu_uuid),
+    FOREIGN KEY (instance, node) REFERENCES instances(name, node) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX instance_gpus_by_instance ON instance_gpus(instance);
+CREATE TABLE instance_ports (
+    instance       TEXT NOT NULL,
+    node           TEXT NOT NULL,
+    host_port      INTEGER NOT NULL CHECK (host_port BETWEEN 1 AND 65535),
+    container_port INTEGER NOT NULL CHECK (container_port BETWEEN 1 AND 65535),
+    proto          TEXT NOT NULL CHECK (proto IN ('tcp', 'udp')),
+    UNIQUE (node, host_port, proto),
+    FOREIGN KEY (instance, node) REFERENCES instances(name, node) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX instance_ports_by_instance ON instance_ports(instance);
+)SQL",
 };
 
 constexpr int kKnownVersions = static_cast<int>(std::size(kMigrations));

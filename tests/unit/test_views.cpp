@@ -90,9 +90,11 @@ TEST_CASE("hostile cell text is escaped before it is padded and painted") {
 TEST_CASE("node JSON keeps its documented keys; a missing identity and unknown facts are null") {
     Node node = sample_node("n1");
     auto json = node_json(node);
-    for (const char* key : {"name", "host", "port", "user", "identity", "labels", "groups", "host_key", "created_at", "facts"})
+    for (const char* key : {"name", "host", "port", "user", "identity", "labels", "groups", "host_key", "created_at", "cordoned",
+                            "facts"})
         CHECK_MESSAGE(json.contains(key), key);
-    CHECK(json.size() == 10);
+    CHECK(json.size() == 11);
+    CHECK(json["cordoned"] == false);
     CHECK(json["identity"].is_null());
     CHECK(json["facts"].is_null());
     CHECK(json["host_key"]["fingerprint"] == "SHA256:host-n1");
@@ -110,8 +112,8 @@ TEST_CASE("a node row shows its facts, wide adds port and user") {
     auto plain = [](const std::string& text, Style) { return text; };
     auto narrow = table_lines(make_table<Node>({node}, node_columns(), false), true, plain);
     auto wide = table_lines(make_table<Node>({node}, node_columns(), true), true, plain);
-    CHECK(narrow[0] == "NAME  HOST      GPUS  RUNTIME  OS  LABELS");
-    CHECK(narrow[1] == "n1    10.0.0.1  0     -        -   -");
+    CHECK(narrow[0] == "NAME  HOST      GPUS  RUNTIME  OS  LABELS  CORDONED");
+    CHECK(narrow[1] == "n1    10.0.0.1  0     -        -   -       -");
     CHECK(wide[0].find("PORT  USER") != std::string::npos);
     CHECK(wide[0].find("HOST_KEY") != std::string::npos);
 }
