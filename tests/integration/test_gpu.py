@@ -246,9 +246,27 @@ class Gpu(ClusterTestCase):
         proc = subprocess.Popen([BIN, "--inventory", self.inventory, "--config", self.config, "gpu", "status",
                                  "--watch", "0.5s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=self.env())
-        time.sleep(2.5)
+        # Wait for the second block rather than a fixed time: under ASan on a
+        # loaded 2-core machine one round can take longer than the interval.
+        import os
+        import select
+        fd = proc.stdout.fileno()
+        raw = b""
+        deadline = time.monotonic() + 60
+        while raw.count(b"\nNODE") + raw.startswith(b"NODE") < 2 and time.monotonic() < deadline:
+            if select.select([fd], [], [], 1.0)[0]:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                raw += chunk
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=10)
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            raw += chunk
+        proc.wait(timeout=30)
+        out = raw.decode()
         self.assertEqual(proc.returncode, 130)
         self.assertGreaterEqual(out.count("\nNODE") + out.startswith("NODE"), 2)
         self.assertNotIn("\x1b[", out)
