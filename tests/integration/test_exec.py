@@ -210,7 +210,7 @@ class Exec(ClusterTestCase):
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
         self.assertEqual(proc.returncode, 130, err)
-        self.assertLess(time.monotonic() - start, 1.5)
+        self.assertLess(time.monotonic() - start, 3.0)  # prompt, against 30 s of work; slack for ASan on 2 loaded cores
         import json
         self.assertEqual({o["status"] for o in json.loads(out)}, {"interrupted"})
 
@@ -316,7 +316,7 @@ class Stdin(ClusterTestCase):
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=20)
         self.assertEqual(proc.returncode, 130, err)
-        self.assertLess(time.monotonic() - start, 1.5)
+        self.assertLess(time.monotonic() - start, 3.0)  # prompt, against 30 s of work; slack for ASan on 2 loaded cores
         self.assertEqual({o["status"] for o in json.loads(out)}, {"interrupted"})
 
     def test_the_deadline_stops_an_endless_transfer(self):
