@@ -233,6 +233,17 @@ class Instances(ClusterTestCase):
         # The GPU is free again.
         self.assertEqual(len(self.create("good", "--node", node, "--gpus", "1")["gpus"]), 1)
 
+    def test_a_stranger_container_of_the_same_name_survives_a_failed_create(self):
+        node = self.cpu_nodes[0]
+        name = self.name("taken")
+        self.ok("exec", node, "--", "podman", "run", "-d", "--name", name, IMAGE, "sleep", "1000")
+        self.addCleanup(self.run_ctl, "exec", node, "--", "podman", "rm", "-f", "-t", "0", name)
+        r = self.create("taken", "--node", node, rc=1)
+        self.assertIn("already in use", r.err)
+        self.assertEqual(self.held(), ([], [], []))
+        out = self.ok("exec", node, "-o", "json", "--", "podman", "inspect", "-f", "{{.State.Status}}", name).json()
+        self.assertEqual(out[0]["stdout"].strip(), "running", "removal goes by our label, never by name")
+
     def test_an_image_the_node_lacks_is_pushed_first(self):
         node = self.cpu_nodes[1]
         rootfs = os.path.join(CLUSTER_DIR, "image", "busybox-rootfs.tar")
