@@ -194,6 +194,20 @@ class Instances(ClusterTestCase):
         self.assertEqual(proc.returncode, 1, err)
         self.assertEqual(self.held(), ([], [], []))
 
+    def test_the_owners_default_volumes_are_mounted_beside_the_instances_own(self):
+        node = self.cpu_nodes[0]
+        self.ok("exec", node, "--shell", "mkdir -p /var/tmp/ccvol/proj /var/tmp/ccvol/own && echo shared > "
+                "/var/tmp/ccvol/proj/f && echo mine > /var/tmp/ccvol/own/f")
+        self.addCleanup(self.run_ctl, "exec", node, "--", "rm", "-rf", "/var/tmp/ccvol")
+        self.ok("user", "add", "bob", "--volume", "/var/tmp/ccvol/proj:/data:ro")
+        made = self.create("vol", "--node", node, "--owner", "bob", "-v", "/var/tmp/ccvol/own:/own",
+                           command=["sh", "-c", "cat /data/f /own/f; touch /data/x 2>/dev/null || echo read-only; "
+                                    "sleep 1000"])
+        deadline = time.monotonic() + 15
+        while "read-only" not in (logs := self.ok("instance", "logs", made["name"]).out) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(logs, "shared\nmine\nread-only\n")
+
     def test_cordoned_nodes_are_not_placed_on(self):
         self.ok("node", "cordon", ",".join(self.cpu_nodes[1:] + self.gpu_nodes))
         self.assertEqual(self.create("one")["node"], self.cpu_nodes[0])
