@@ -1,8 +1,13 @@
 // `clusterctl instance …`: containers owned by users, holding GPUs and host ports.
 #include <fcntl.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -14,7 +19,7 @@
 #include "core/units.hpp"
 #include "exit_codes.hpp"
 #include "nodeset_option.hpp"
-#include "ops/exec.hpp"
+#include "core/byte_source.hpp"
 #include "views/instance_view.hpp"
 
 namespace cc::cli {
@@ -173,26 +178,69 @@ void add_rm(CLI::App& group, App& ctx) {
 
 bool stdin_is_input() { return ::fcntl(STDIN_FILENO, F_GETFD) != -1 && !::isatty(STDIN_FILENO); }
 
-// Runs an instance command on its node, its output passed through as it comes (escaped on a terminal).
-Result<int> run_passthrough(OpsContext& ops, const InstanceCommand& command, bool with_stdin) {
-    ExecRequest request;
-    request.nodeset = command.node.name;
-    request.argv = command.argv;
+// The terminal in raw mode while an interactive command runs (keys, Ctrl-C included, go to
+// the remote as typed, as with ssh -t); restored however the command ends.
+class RawTerminal {
+public:
+    RawTerminal() {
+        if (::tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+        termios raw = saved_;
+        ::cfmakeraw(&raw);
+        active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+    }
+    ~RawTerminal() {
+        if (active_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+    }
+    RawTerminal(const RawTerminal&) = delete;
+    RawTerminal& operator=(const RawTerminal&) = delete;
+
+private:
+    termios saved_{};
+    bool active_ = false;
+};
+
+PtyRequest local_pty() {
+    PtyRequest pty;
+    winsize size{};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0 && size.ws_row > 0) {
+        pty.cols = size.ws_col;
+        pty.rows = size.ws_row;
+    }
+    // $TERM goes into an SSH request: only a plain terminal name passes.
+    const char* term = std::getenv("TERM");
+    std::string_view t = term ? term : "";
+    bool plain = !t.empty() && t.size() < 64 && std::all_of(t.begin(), t.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '+';
+    });
+    if (plain) pty.term = std::string(t);
+    return pty;
+}
+
+// Runs an instance command on its node. Without a pty its output is passed through as it
+// comes, escaped on a terminal; with one it is the user's interactive session, passed as is.
+Result<int> run_passthrough(OpsContext& ops, const InstanceCommand& command, bool with_stdin, bool tty) {
     PipeSource own_stdin(STDIN_FILENO, "stdin");
-    if (with_stdin && stdin_is_input()) request.input = &own_stdin;
-    bool out_tty = ::isatty(STDOUT_FILENO), err_tty = ::isatty(STDERR_FILENO);
-    request.on_output = [&](const std::string&, int stream, std::string_view data) {
+    MemorySource nothing(std::string_view{});
+    ByteSource& input = with_stdin && (tty || stdin_is_input()) ? static_cast<ByteSource&>(own_stdin) : nothing;
+    bool out_tty = !tty && ::isatty(STDOUT_FILENO), err_tty = !tty && ::isatty(STDERR_FILENO);
+    auto sink = [&](int stream, std::string_view data) {
         FILE* to = stream == 0 ? stdout : stderr;
         std::string text = (stream == 0 ? out_tty : err_tty) ? terminal_safe(data, true) : std::string(data);
         std::fwrite(text.data(), 1, text.size(), to);
         std::fflush(to);
     };
-    auto outcomes = exec_on_nodes(ops, request);
-    if (!outcomes) return std::unexpected(outcomes.error());
-    const auto& o = outcomes->front();
-    if (o.value.exit_status) return *o.value.exit_status;
-    if (o.status == NodeStatus::interrupted) return kExitInterrupted;
-    return fail(o.error_kind.value_or(ErrorKind::remote), o.error);
+    std::optional<RawTerminal> raw;
+    std::optional<PtyRequest> pty;
+    if (tty) {
+        pty = local_pty();
+        raw.emplace();
+    }
+    auto ran = run_instance_command(ops, command, input, sink, pty);
+    raw.reset();
+    if (!ran) return std::unexpected(ran.error());
+    if (!ran->exit_signal.empty())
+        return fail(ErrorKind::remote, fmt::format("{}: killed by signal {}", command.node.name, ran->exit_signal));
+    return ran->exit_status;
 }
 
 void add_logs(CLI::App& group, App& ctx) {
@@ -211,7 +259,7 @@ void add_logs(CLI::App& group, App& ctx) {
         if (!command) return std::unexpected(command.error());
         // Following has no end of its own: only Ctrl-C (or the node going away) stops it.
         if (opts->follow) ops.settings.command_timeout = max_duration;
-        return run_passthrough(ops, *command, false);
+        return run_passthrough(ops, *command, false, false);
     }));
 }
 
@@ -219,15 +267,21 @@ void add_exec(CLI::App& group, App& ctx) {
     struct Options {
         std::string name;
         std::vector<std::string> command;
+        bool no_tty = false;
     };
     auto opts = std::make_shared<Options>();
-    auto* cmd = group.add_subcommand("exec", "run a command in the instance's container (stdin passed through)");
+    auto* cmd = group.add_subcommand("exec", "run a command in the instance's container (a terminal when stdin is one)");
     cmd->add_option("name", opts->name, "instance name")->required();
     cmd->add_option("command", opts->command, "CMD ARGS… after --")->required();
+    cmd->add_flag("-T,--no-tty", opts->no_tty, "no terminal even when stdin is one");
     cmd->callback(body(ctx, [opts](OpsContext& ops, const Printer&) -> Result<int> {
-        auto command = instance_exec_command(ops, opts->name, opts->command);
+        // Like ssh: a terminal on stdin gets one on the node; a pipe is passed as a pipe.
+        bool tty = !opts->no_tty && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
+        auto command = instance_exec_command(ops, opts->name, opts->command, tty);
         if (!command) return std::unexpected(command.error());
-        return run_passthrough(ops, *command, true);
+        // An interactive session has no deadline of its own: it ends when the user ends it.
+        if (tty) ops.settings.command_timeout = max_duration;
+        return run_passthrough(ops, *command, true, tty);
     }));
 }
 

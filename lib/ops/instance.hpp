@@ -91,7 +91,12 @@ struct InstanceCommand {
 };
 Result<InstanceCommand> instance_logs_command(OpsContext& ctx, const std::string& name, bool follow,
                                               std::optional<std::uint32_t> tail);
+// tty: the runtime gives the command a terminal (-it); run it with a pty below.
 Result<InstanceCommand> instance_exec_command(OpsContext& ctx, const std::string& name,
-                                              const std::vector<std::string>& command);
+                                              const std::vector<std::string>& command, bool tty);
+// Runs it on the node over a pinned connection: `input` as its stdin, output to `sink` as it
+// comes, on a pseudo-terminal when `pty` is given; deadline ctx.settings.command_timeout.
+Result<ExecResult> run_instance_command(OpsContext& ctx, const InstanceCommand& command, ByteSource& input,
+                                       const OutputSink& sink, const std::optional<PtyRequest>& pty);
 
 }  // namespace cc

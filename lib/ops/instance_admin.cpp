@@ -212,7 +212,7 @@ Result<InstanceCommand> instance_logs_command(OpsContext& ctx, const std::string
 }
 
 Result<InstanceCommand> instance_exec_command(OpsContext& ctx, const std::string& name,
-                                              const std::vector<std::string>& command) {
+                                              const std::vector<std::string>& command, bool tty) {
     if (command.empty()) return fail(ErrorKind::invalid_input, "instance exec: give the command after --");
     auto record = record_of(ctx, name);
     if (!record) return std::unexpected(record.error());
@@ -220,9 +220,21 @@ Result<InstanceCommand> instance_exec_command(OpsContext& ctx, const std::string
     if (!node) return std::unexpected(node.error());
     auto runtime = runtime_of(*node);
     if (!runtime) return std::unexpected(runtime.error());
-    auto argv = exec_argv(runtime->kind(), name, command, false);
+    auto argv = exec_argv(runtime->kind(), name, command, tty);
     if (!argv) return std::unexpected(argv.error());
     return InstanceCommand{*node, *argv};
+}
+
+Result<ExecResult> run_instance_command(OpsContext& ctx, const InstanceCommand& command, ByteSource& input,
+                                       const OutputSink& sink, const std::optional<PtyRequest>& pty) {
+    auto connection = connect_pinned(ctx, command.node);
+    if (!connection) return fail(connection.error().kind, fmt::format("{}: {}", command.node.name, connection.error().message));
+    if (!(*connection)->use_pty(pty))
+        return fail(ErrorKind::remote, fmt::format("{}: no pseudo-terminal on this connection", command.node.name));
+    auto ran = (*connection)->exec(remote_command(command.argv, ctx.settings.command_timeout), input,
+                                   ctx.settings.command_timeout, sink);
+    if (!ran) return fail(ran.error().kind, fmt::format("{}: {}", command.node.name, ran.error().message));
+    return ran;
 }
 
 }  // namespace cc

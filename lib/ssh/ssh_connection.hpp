@@ -28,6 +28,10 @@ public:
     ~SshConnection() override;
     const HostKey& host_key() const override { return key_; }
     const std::string& login_key_fingerprint() const override { return login_key_fingerprint_; }
+    bool use_pty(std::optional<PtyRequest> pty) override {
+        pty_ = std::move(pty);
+        return true;
+    }
     using Connection::exec;
     // Streams `input` as the channel takes it (ssh_exec.cpp).
     Result<ExecResult> exec(const std::string& command, ByteSource& input, milliseconds timeout,
@@ -54,6 +58,7 @@ private:
     std::string login_key_fingerprint_;
     Steps steps_;
     LIBSSH2_SFTP* sftp_ = nullptr;
+    std::optional<PtyRequest> pty_;
 };
 
 }  // namespace cc::ssh

@@ -126,6 +126,18 @@ Result<ExecResult> SshConnection::exec(const std::string& command_line, ByteSour
         if (auto w = s.wait(deadline, what, timeout); !w) return std::unexpected(w.error());
     }
     LIBSSH2_CHANNEL* ch = guard.channel;
+    if (pty_) {
+        auto asked = s.retry(
+            [&] {
+                return libssh2_channel_request_pty_ex(ch, pty_->term.c_str(), static_cast<unsigned>(pty_->term.size()),
+                                                      nullptr, 0, static_cast<int>(pty_->cols),
+                                                      static_cast<int>(pty_->rows), 0, 0);
+            },
+            deadline, what, timeout);
+        if (!asked) return std::unexpected(asked.error());
+        if (*asked < 0) return std::unexpected(s.failure("cannot get a pseudo-terminal", *asked));
+        steps_("pseudo-terminal granted");
+    }
     auto rc = s.retry([&] { return libssh2_channel_exec(ch, command.c_str()); }, deadline, what, timeout);
     if (!rc) return std::unexpected(rc.error());
     if (*rc < 0) return std::unexpected(s.failure("cannot start the command", *rc));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,9 +56,19 @@ struct ForwardStats {
     std::uint64_t bytes_received = 0;  // from the node
 };
 
+// A pseudo-terminal for an interactive command (`instance exec` from a terminal).
+struct PtyRequest {
+    std::string term = "xterm";
+    unsigned cols = 80;
+    unsigned rows = 24;
+};
+
 class Connection {
 public:
     virtual ~Connection() = default;
+    // The execs that follow run on a pseudo-terminal (nullopt: none, the default). False
+    // where the connection cannot give one (test fakes).
+    virtual bool use_pty(std::optional<PtyRequest> pty) { return !pty; }
     virtual const HostKey& host_key() const = 0;
     // "SHA256:…" of the public key this connection logged in with, or "" when
     // it cannot be told (a PEM key file without a .pub beside it).

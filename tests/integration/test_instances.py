@@ -295,6 +295,48 @@ class Instances(ClusterTestCase):
         self.ok("instance", "rm", "-y", name)
         self.assertEqual(self.held(), ([], [], []))
 
+    def test_exec_from_a_terminal_gets_a_terminal_of_the_same_size(self):
+        import fcntl
+        import pty
+        import struct
+        import termios
+        made = self.create("tty")
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+        proc = subprocess.Popen([*self.ctl(), "instance", "exec", made["name"], "--", "sh", "-c",
+                                 "tty; stty size; read line; echo got-$line; exit 5"],
+                                stdin=slave, stdout=slave, stderr=slave, env={**self.env(), "TERM": "vt100"},
+                                close_fds=True)
+        os.close(slave)
+        out = b""
+        deadline = time.monotonic() + 30
+        sent = False
+        while proc.poll() is None and time.monotonic() < deadline:
+            import select
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    out += os.read(master, 4096)
+                except OSError:
+                    break
+            if not sent and b"33 101" in out:
+                os.write(master, b"typed\r")
+                sent = True
+        proc.wait(timeout=30)
+        try:
+            while select.select([master], [], [], 0.2)[0]:
+                out += os.read(master, 4096)
+        except OSError:
+            pass
+        os.close(master)
+        text = out.decode(errors="replace")
+        self.assertEqual(proc.returncode, 5, text)
+        self.assertRegex(text, r"/dev/pts/\d+")
+        self.assertIn("33 101", text)
+        self.assertIn("got-typed", text)
+        # Piped, no terminal: the command sees none.
+        r = self.run_ctl("instance", "exec", made["name"], "--", "sh", "-c", "tty || true")
+        self.assertEqual(r.out.strip(), "not a tty")
+
     def test_hostile_names_and_values_arrive_verbatim_or_are_refused(self):
         value = "$(touch /tmp/pwned); `id` 'q' \"d\" \\ *"
         made = self.create("env", "-e", f"X={value}", "--label", "note=a;b", command=["sh", "-c", "echo \"$X\"; sleep 1000"])
