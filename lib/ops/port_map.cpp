@@ -1,15 +1,14 @@
 #include "ops/port_map.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include <fmt/format.h>
 
-#include "core/strings.hpp"
 #include "ops/image_nodes.hpp"
 #include "remote/command.hpp"
 #include "remote/sections.hpp"
 #include "runtime/container.hpp"
+#include "runtime/listening_ports.hpp"
 #include "runtime/port_forward.hpp"
 
 namespace cc {
@@ -77,45 +76,10 @@ std::vector<ClaimedPort> forwards_only(std::vector<ClaimedPort> ports) {
 }
 
 Result<InstanceRecord> find_instance(OpsContext& ctx, const std::string& name) {
-    auto all = ctx.inventory.instances().list();
-    if (!all) return std::unexpected(all.error());
-    for (auto& record : *all)
-        if (record.name == name) return std::move(record);
-    return fail(ErrorKind::not_found, fmt::format("no instance named \"{}\"", name));
-}
-
-// Until main's lib/runtime/listening_ports lands here: `ss` lists what listens.
-std::vector<std::string> listening_ports_argv() { return {"ss", "-H", "-l", "-t", "-u", "-n"}; }
-
-Result<std::vector<HostPort>> parse_ss_listening(std::string_view output) {
-    // `tcp LISTEN 0 4096 0.0.0.0:22 0.0.0.0:*`, `udp UNCONN 0 0 [::]:5353 [::]:*`,
-    // `tcp LISTEN 0 10 127.0.0.53%lo:53 …`: the port follows the local address's last ':'.
-    std::vector<HostPort> out;
-    for (std::string_view line : split(output, '\n')) {
-        std::vector<std::string_view> fields;
-        for (std::size_t at = 0; at < line.size();) {
-            auto start = line.find_first_not_of(" \t", at);
-            if (start == std::string_view::npos) break;
-            auto end = line.find_first_of(" \t", start);
-            if (end == std::string_view::npos) end = line.size();
-            fields.push_back(line.substr(start, end - start));
-            at = end;
-        }
-        if (fields.empty()) continue;
-        if (fields.size() < 5 || (fields[0] != "tcp" && fields[0] != "udp"))
-            return fail(ErrorKind::remote, fmt::format("ss: unexpected line \"{}\"", std::string(line.substr(0, 80))));
-        std::string_view local = fields[4];
-        auto colon = local.rfind(':');
-        int port = 0;
-        std::string_view digits = colon == std::string_view::npos ? std::string_view{} : local.substr(colon + 1);
-        if (digits == "*") continue;  // not bound to a port yet
-        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-        if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || port < 1 || port > 65535)
-            return fail(ErrorKind::remote, fmt::format("ss: unexpected local address \"{}\"", std::string(local.substr(0, 80))));
-        HostPort hp{port, std::string(fields[0])};
-        if (std::find(out.begin(), out.end(), hp) == out.end()) out.push_back(std::move(hp));
-    }
-    return out;
+    auto found = ctx.inventory.instances().find(name);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return fail(ErrorKind::not_found, fmt::format("no instance named \"{}\"", name));
+    return std::move(**found);
 }
 
 struct Reached {
@@ -160,13 +124,12 @@ Result<PortMapRow> port_map_add(OpsContext& ctx, const PortMapAddRequest& r) {
     // Refused before anything is claimed: the container must be running with an address.
     auto address = container_address(connection, reached->kind, r.instance, timeout);
     if (!address) return std::unexpected(address.error());
-    auto ran = run_bounded(connection, remote_command(listening_ports_argv(), timeout), timeout);
+    auto ran = run_bounded(connection, with_remote_deadline(listening_ports_command(), timeout), timeout,
+                           SectionLimits{kMaxProcNetBytes, 1});
     if (!ran) return std::unexpected(ran.error());
-    if (ran->exit_status != 0)
-        return fail(ErrorKind::remote, fmt::format("node \"{}\": ss (listening ports) failed: exit status {}",
-                                                   reached->instance.node, ran->exit_status));
-    auto listening = parse_ss_listening(ran->out);
-    if (!listening) return std::unexpected(listening.error());
+    auto listening = parse_listening_ports(ran->out);
+    if (!listening)
+        return fail(listening.error().kind, fmt::format("node \"{}\": {}", reached->instance.node, listening.error().message));
 
     auto claims = ctx.inventory.claims();
     auto claimed = claims.claim_ports(r.instance, {PortAsk{r.container_port, r.host_port, r.proto}}, *listening,

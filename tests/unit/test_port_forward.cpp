@@ -186,3 +186,16 @@ TEST_CASE("a version 3 inventory is migrated to version 4: its ports are the run
     REQUIRE(db);
     CHECK(!db->exec("UPDATE instance_ports SET via = 'magic'"));  // the CHECK holds
 }
+
+TEST_CASE("a sync to a container without an address of its own (host network) is refused") {
+    FakeTransport transport;
+    std::string host_network = running_inspect();
+    for (auto at = host_network.find("\"10.88.0.3\""); at != std::string::npos; at = host_network.find("\"10.88.0.3\""))
+        host_network.replace(at, 11, "\"\"");
+    transport.hosts["n1"].on("inspect", {exits(0, host_network)}).on("iptables", {exits(0)});
+    auto connection = transport.open("n1");
+    auto synced = sync_port_forwards(*connection, RuntimeKind::podman, "web", {{30001, 80, "tcp", "forward"}});
+    REQUIRE(!synced);
+    CHECK(contains(synced.error().message, "no address of its own"));
+    CHECK(transport.calls().size() == 1);
+}
