@@ -48,6 +48,10 @@ class Instances(ClusterTestCase):
                      "podman ps -aq --filter label=clusterctl.instance | xargs -r podman rm -f -t 0 >/dev/null; true")
         super().tearDown()
 
+    def ctl(self):
+        from clusterlib import BIN
+        return [BIN, "--inventory", self.inventory, "--config", self.config]
+
     def port_range(self, text):
         with open(self.config) as f:
             self.write_config(f.read() + f'[instances]\nport_range = "{text}"\n')
@@ -140,6 +144,70 @@ class Instances(ClusterTestCase):
         self.ok("instance", "rm", "-y", made[0]["name"])
         self.assertEqual(self.create("next", "--gpus", "1")["gpus"], made[0]["gpus"])
 
+    def test_gpu_ps_names_the_instance_and_owner_of_a_process_in_its_container(self):
+        node = self.gpu_nodes[0]
+        self.ok("user", "add", "alice")
+        made = self.create("train", "--node", node, "--gpus", "1", "--owner", "alice")
+        out = self.ok("exec", node, "-o", "json", "--", "podman", "inspect", "-f", "{{.State.Pid}}", made["name"]).json()
+        pid = int(out[0]["stdout"])
+        # The fake nvidia-smi reports this process on the instance's GPU.
+        path = os.path.join(self.node(node)["dir"], "bin", "nvidia-smi.processes")
+        saved = open(path).read() if os.path.exists(path) else None
+
+        def put_back():
+            if saved is None:
+                os.unlink(path)
+            else:
+                with open(path, "w") as f:
+                    f.write(saved)
+        self.addCleanup(put_back)
+        with open(path, "w") as f:
+            f.write(f"gpu_uuid,pid,process_name,used_gpu_memory [MiB]\n{made['gpus'][0]},{pid},python3,1024\n")
+        (proc,) = self.ok("gpu", "ps", node, "-o", "json").json()
+        self.assertEqual((proc["pid"], proc["gpu_uuid"]), (pid, made["gpus"][0]))
+        self.assertEqual((proc["instance"], proc["owner"], proc["container_name"]), (made["name"], "alice", made["name"]))
+
+    def test_a_node_lost_mid_create_leaves_nothing_claimed(self):
+        node = self.gpu_nodes[1]
+        with open(self.config) as f:
+            self.write_config(f.read().replace('connect_timeout = "5s"', 'connect_timeout = "3s"\ntimeout = "4s"'))
+        # The node's `podman run` hangs (a wrapper ahead of podman on its PATH) and then the node
+        # drops off the network: the create times out, cannot clean up there, and releases its claim.
+        wrapper = os.path.join(self.node(node)["dir"], "bin", "podman")
+        with open(wrapper, "w") as f:
+            f.write('#!/bin/sh\n[ "$1" = run ] && sleep 30\nexec /usr/bin/podman "$@"\n')
+        os.chmod(wrapper, 0o755)
+        self.addCleanup(os.unlink, wrapper)
+        netns = f"{self.cluster['name']}-{node}"
+        proc = subprocess.Popen([*self.ctl(), "instance", "create", self.name("lost"), "--image", IMAGE, "--node", node,
+                                 "--gpus", "1", "-p", "8080"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=self.env())
+        deadline = time.monotonic() + 30
+        while not self.held()[1] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertTrue(self.held()[1], "the create never claimed its GPU")
+        subprocess.run(["ip", "-n", netns, "link", "set", "eth0", "down"], check=True)
+        try:
+            _, err = proc.communicate(timeout=60)
+        finally:
+            subprocess.run(["ip", "-n", netns, "link", "set", "eth0", "up"], check=True)
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertEqual(self.held(), ([], [], []))
+
+    def test_the_owners_default_volumes_are_mounted_beside_the_instances_own(self):
+        node = self.cpu_nodes[0]
+        self.ok("exec", node, "--shell", "mkdir -p /var/tmp/ccvol/proj /var/tmp/ccvol/own && echo shared > "
+                "/var/tmp/ccvol/proj/f && echo mine > /var/tmp/ccvol/own/f")
+        self.addCleanup(self.run_ctl, "exec", node, "--", "rm", "-rf", "/var/tmp/ccvol")
+        self.ok("user", "add", "bob", "--volume", "/var/tmp/ccvol/proj:/data:ro")
+        made = self.create("vol", "--node", node, "--owner", "bob", "-v", "/var/tmp/ccvol/own:/own",
+                           command=["sh", "-c", "cat /data/f /own/f; touch /data/x 2>/dev/null || echo read-only; "
+                                    "sleep 1000"])
+        deadline = time.monotonic() + 15
+        while "read-only" not in (logs := self.ok("instance", "logs", made["name"]).out) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(logs, "shared\nmine\nread-only\n")
+
     def test_cordoned_nodes_are_not_placed_on(self):
         self.ok("node", "cordon", ",".join(self.cpu_nodes[1:] + self.gpu_nodes))
         self.assertEqual(self.create("one")["node"], self.cpu_nodes[0])
@@ -178,6 +246,17 @@ class Instances(ClusterTestCase):
         self.assertEqual(self.held(), ([], [], []))
         # The GPU is free again.
         self.assertEqual(len(self.create("good", "--node", node, "--gpus", "1")["gpus"]), 1)
+
+    def test_a_stranger_container_of_the_same_name_survives_a_failed_create(self):
+        node = self.cpu_nodes[0]
+        name = self.name("taken")
+        self.ok("exec", node, "--", "podman", "run", "-d", "--name", name, IMAGE, "sleep", "1000")
+        self.addCleanup(self.run_ctl, "exec", node, "--", "podman", "rm", "-f", "-t", "0", name)
+        r = self.create("taken", "--node", node, rc=1)
+        self.assertIn("already in use", r.err)
+        self.assertEqual(self.held(), ([], [], []))
+        out = self.ok("exec", node, "-o", "json", "--", "podman", "inspect", "-f", "{{.State.Status}}", name).json()
+        self.assertEqual(out[0]["stdout"].strip(), "running", "removal goes by our label, never by name")
 
     def test_an_image_the_node_lacks_is_pushed_first(self):
         node = self.cpu_nodes[1]
