@@ -117,6 +117,17 @@ class PortMap(ClusterTestCase):
         self.assertIn("re-create", r.err)
         self.assertEqual(http_get(self.addr, runtime_port).strip(), "hello-one")
 
+    def test_forwarded_ports_follow_a_restart_and_go_with_instance_rm(self):
+        # Needs main's instance restart/rm to call sync_port_forwards (lib/ops/port_map.hpp).
+        self.create("r", "-e", "NAME=r", command=WEB)
+        live = self.ok("port-map", "add", self.name("r"), "9090", "-o", "json").json()["host_port"]
+        self.assertEqual(http_get(self.addr, live).strip(), "hello-r")
+        self.ok("instance", "restart", self.name("r"))
+        self.assertEqual(http_get(self.addr, live).strip(), "hello-r")
+        self.ok("instance", "rm", "-y", self.name("r"))
+        self.assertFalse([x for x in self.nat_rules() if "CCPM-" in x])
+        self.assertEqual(self.sql("SELECT * FROM instance_ports"), [])
+
     def test_a_port_listening_on_the_node_is_skipped_and_asking_for_it_is_refused(self):
         with open(self.config) as f:
             self.write_config(f.read() + '[instances]\nport_range = "31000-31002"\n')
