@@ -53,6 +53,7 @@ void add_exec_commands(CLI::App& app, App& ctx);
 void add_nodeset_commands(CLI::App& app, App& ctx);
 void add_cp_commands(CLI::App& app, App& ctx);
 void add_gpu_commands(CLI::App& app, App& ctx);
+void add_port_map_commands(CLI::App& app, App& ctx);
 void add_key_commands(CLI::App& app, App& ctx);
 void add_image_commands(CLI::App& app, App& ctx);
 void add_image_node_commands(CLI::App& image, App& ctx);  // pull, ls, rm under `image`

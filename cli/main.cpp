@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
     cc::cli::add_instance_commands(app, ctx);
     cc::cli::add_nodeset_commands(app, ctx);
     cc::cli::add_config_commands(app, ctx);
+    cc::cli::add_port_map_commands(app, ctx);
     cc::cli::add_version_command(app, ctx);
     cc::cli::add_help_command(app, ctx);
 

@@ -19,7 +19,7 @@ _clusterctl() {
   local cur prev words cword
   _init_completion || return
   local globals="--inventory --config -o --output --fanout --connect-timeout --timeout -q --quiet -v --verbose --no-color --no-headers --help --version"
-  local groups="node exec cp nodeset gpu key image registry user instance config version help"
+  local groups="node exec cp nodeset gpu key image registry user instance port-map config version help"
   local group="" sub="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
@@ -106,6 +106,16 @@ _clusterctl() {
         add) COMPREPLY=($(compgen -W "--level --quota --volume" -- "$cur")) ;;
         set) COMPREPLY=($(compgen -W "--level --quota --volume --no-volumes $(_clusterctl_users)" -- "$cur")) ;;
         show|rm|remove|usage) COMPREPLY=($(compgen -W "$(_clusterctl_users)" -- "$cur")) ;;
+      esac ;;
+    port-map)
+      if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "add rm remove ls list" -- "$cur")); return; fi
+      case $prev in
+        --proto) COMPREPLY=($(compgen -W "tcp udp" -- "$cur")); return ;;
+        --host-port) return ;;
+      esac
+      case $sub in
+        add|rm|remove) COMPREPLY=($(compgen -W "--proto --host-port $(_clusterctl_instances)" -- "$cur")) ;;
+        ls|list) COMPREPLY=($(compgen -W "$(_clusterctl_nodes) @all" -- "$cur")) ;;
       esac ;;
     instance)
       if [[ -z $sub ]]; then

@@ -15,7 +15,8 @@ namespace {
 
 constexpr auto kPortRow = sql::row<ClaimedPort>(sql::column("host_port", &ClaimedPort::host_port),
                                                 sql::column("container_port", &ClaimedPort::container_port),
-                                                sql::column("proto", &ClaimedPort::proto));
+                                                sql::column("proto", &ClaimedPort::proto),
+                                                sql::column("via", &ClaimedPort::via));
 
 std::string plural(std::int64_t n, std::string_view one, std::string_view many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
@@ -128,9 +129,9 @@ Result<void> insert_ports(sql::Database& db, const std::string& instance, const 
                           const std::vector<ClaimedPort>& ports) {
     for (const auto& p : ports)
         if (auto r = sql::execute(db,
-                                  "INSERT INTO instance_ports (instance, node, host_port, container_port, proto) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5)",
-                                  instance, node, p.host_port, p.container_port, p.proto);
+                                  "INSERT INTO instance_ports (instance, node, host_port, container_port, proto, via) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                  instance, node, p.host_port, p.container_port, p.proto, p.via);
             !r)
             return r;
     return {};
@@ -145,6 +146,16 @@ Result<std::vector<std::string>> ClaimTable::held_gpus(const std::string& node) 
 
 Result<std::vector<ClaimedPort>> ClaimTable::ports_on(const std::string& node) {
     return sql::select_all(db_, kPortRow, "FROM instance_ports WHERE node = ?1 ORDER BY host_port, proto", node);
+}
+
+Result<std::vector<InstancePort>> ClaimTable::all_ports() {
+    constexpr auto row = sql::row<InstancePort>(
+        sql::column("instance", &InstancePort::instance), sql::column("node", &InstancePort::node),
+        sql::column("host_port", [](InstancePort& p) -> int& { return p.port.host_port; }),
+        sql::column("container_port", [](InstancePort& p) -> int& { return p.port.container_port; }),
+        sql::column("proto", [](InstancePort& p) -> std::string& { return p.port.proto; }),
+        sql::column("via", [](InstancePort& p) -> std::string& { return p.port.via; }));
+    return sql::select_all(db_, row, "FROM instance_ports ORDER BY node, host_port, proto");
 }
 
 Result<std::vector<ClaimedPort>> ClaimTable::ports_of(const std::string& instance) {
@@ -236,6 +247,7 @@ Result<std::vector<ClaimedPort>> ClaimTable::claim_ports(const std::string& inst
     if (!*node) return fail(ErrorKind::not_found, fmt::format("no instance named \"{}\"", instance));
     auto ports = pick_ports(db_, **node, asks, listening, range);
     if (!ports) return ports;
+    for (auto& p : *ports) p.via = "forward";
     if (auto e = insert_ports(db_, instance, **node, *ports); !e) return sql::pass(e);
     if (auto c = tx->commit(); !c) return sql::pass(c);
     return ports;

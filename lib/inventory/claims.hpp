@@ -32,7 +32,14 @@ struct ClaimedPort {
     int host_port = 0;
     int container_port = 0;
     std::string proto = "tcp";
+    std::string via = "runtime";  // "runtime": the runtime's -p at create; "forward": port-map add's DNAT
     bool operator==(const ClaimedPort&) const = default;
+};
+
+struct InstancePort {
+    std::string instance;
+    std::string node;
+    ClaimedPort port;
 };
 
 struct ClaimRequest {
@@ -74,7 +81,8 @@ public:
     // that name the limit, or say "no free GPU" / "no free host port".
     Result<Claim> claim(const ClaimRequest& request);
 
-    // More host ports for an existing instance (port-map add), picked as claim() does.
+    // More host ports for an existing instance (port-map add), picked as claim() does,
+    // recorded with via "forward".
     Result<std::vector<ClaimedPort>> claim_ports(const std::string& instance, const std::vector<PortAsk>& ports,
                                                  const std::vector<HostPort>& listening, const PortRange& range);
 
@@ -98,6 +106,8 @@ public:
     Result<std::vector<std::string>> held_gpus(const std::string& node);
     // Host ports claimed on `node`, by port.
     Result<std::vector<ClaimedPort>> ports_on(const std::string& node);
+    // Every claimed host port with its instance and node, by node, host port, protocol.
+    Result<std::vector<InstancePort>> all_ports();
 
 private:
     sql::Database& db_;

@@ -16,7 +16,7 @@
 
 namespace cc {
 
-constexpr int kInventorySchemaVersion = 3;
+constexpr int kInventorySchemaVersion = 4;
 
 class Inventory {
 public:

@@ -140,6 +140,12 @@ CREATE TABLE instance_ports (
 ) STRICT;
 CREATE INDEX instance_ports_by_instance ON instance_ports(instance);
 )SQL",
+    // 4: how a host port reaches its container. 'runtime': the runtime's own -p at create
+    // (survives runtime restarts); 'forward': added live by `port-map add`, a DNAT rule on the
+    // node that clusterctl keeps in step (lib/runtime/port_forward.hpp). Older rows were all -p.
+    R"SQL(
+ALTER TABLE instance_ports ADD COLUMN via TEXT NOT NULL DEFAULT 'runtime' CHECK (via IN ('runtime', 'forward'));
+)SQL",
 };
 
 constexpr int kKnownVersions = static_cast<int>(std::size(kMigrations));

@@ -117,8 +117,9 @@ TEST_CASE("an explicit host port in use is refused, and an exhausted range says 
           "node \"n1\": no free host port in 30000-30002 for 3/tcp");
     auto more = inv.claims().claim_ports("a", {{.container_port = 9}}, {}, {30000, 30002});
     REQUIRE(more);
-    CHECK(*more == std::vector<ClaimedPort>{{30000, 9, "tcp"}});
-    CHECK(inv.claims().ports_of("a").value() == std::vector<ClaimedPort>{{30000, 9, "tcp"}, {30001, 80, "tcp"}});
+    CHECK(*more == std::vector<ClaimedPort>{{30000, 9, "tcp", "forward"}});
+    CHECK(inv.claims().ports_of("a").value() ==
+          std::vector<ClaimedPort>{{30000, 9, "tcp", "forward"}, {30001, 80, "tcp", "runtime"}});
 }
 
 TEST_CASE("a released host port is picked again; one the instance does not hold is not_found") {
@@ -132,7 +133,7 @@ TEST_CASE("a released host port is picked again; one the instance does not hold 
     CHECK(missing.error().kind == ErrorKind::not_found);
     auto again = inv.claims().claim_ports("a", {{.container_port = 82}}, {}, {30000, 30002});
     REQUIRE(again);
-    CHECK(*again == std::vector<ClaimedPort>{{30000, 82, "tcp"}});
+    CHECK(*again == std::vector<ClaimedPort>{{30000, 82, "tcp", "forward"}});
 }
 
 TEST_CASE("release frees what a failed start held; a created instance is not released") {

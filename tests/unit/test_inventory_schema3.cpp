@@ -45,7 +45,7 @@ TEST_CASE("a version 2 inventory is migrated to version 3 keeping its nodes and 
     }
     auto db = sql::Database::open(path, false);
     REQUIRE(db);
-    CHECK(scalar(*db, "PRAGMA user_version") == 3);
+    CHECK(scalar(*db, "PRAGMA user_version") == kInventorySchemaVersion);  // 3, then any later migrations
     CHECK(scalar(*db, "SELECT cordoned FROM nodes WHERE name = 'n1'") == 0);
     CHECK(scalar(*db, "SELECT gpus + cpus_milli + memory_bytes + storage_bytes FROM instances") == 0);
     CHECK(scalar(*db, "SELECT count(*) FROM users") == 0);
@@ -82,10 +82,10 @@ TEST_CASE("a GPU or a host port is held by one instance per node, and freed with
                      "INSERT INTO instances (name, node, image) VALUES ('a', 'n1', 'i'), ('b', 'n1', 'i'), "
                      "('c', 'n2', 'i');"
                      "INSERT INTO instance_gpus VALUES ('a', 'n1', 'GPU-0');"
-                     "INSERT INTO instance_ports VALUES ('a', 'n1', 30000, 80, 'tcp')"));
+                     "INSERT INTO instance_ports (instance, node, host_port, container_port, proto) VALUES ('a', 'n1', 30000, 80, 'tcp')"));
     CHECK_FALSE(db->exec("INSERT INTO instance_gpus VALUES ('b', 'n1', 'GPU-0')"));
-    CHECK_FALSE(db->exec("INSERT INTO instance_ports VALUES ('b', 'n1', 30000, 22, 'tcp')"));
-    CHECK(db->exec("INSERT INTO instance_ports VALUES ('b', 'n1', 30000, 53, 'udp')"));
+    CHECK_FALSE(db->exec("INSERT INTO instance_ports (instance, node, host_port, container_port, proto) VALUES ('b', 'n1', 30000, 22, 'tcp')"));
+    CHECK(db->exec("INSERT INTO instance_ports (instance, node, host_port, container_port, proto) VALUES ('b', 'n1', 30000, 53, 'udp')"));
     // Another node's GPU of the same UUID is another GPU; but a row must name its instance's own node.
     CHECK(db->exec("INSERT INTO instance_gpus VALUES ('c', 'n2', 'GPU-0')"));
     CHECK_FALSE(db->exec("INSERT INTO instance_gpus VALUES ('c', 'n1', 'GPU-1')"));
