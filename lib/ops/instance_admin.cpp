@@ -131,6 +131,10 @@ Result<InstanceView> instance_show(OpsContext& ctx, const std::string& name) {
 
 namespace {
 
+bool has_forwards(const InstanceView& view) {
+    return std::any_of(view.ports.begin(), view.ports.end(), [](const ClaimedPort& p) { return p.via == "forward"; });
+}
+
 // Runs `step` for each named instance on its node, one result per instance.
 template <class Step>
 Result<std::vector<NodeResult<InstanceView>>> for_each_instance(OpsContext& ctx, const std::vector<std::string>& names,
@@ -183,6 +187,9 @@ Result<std::vector<NodeResult<InstanceView>>> instance_act(OpsContext& ctx, cons
         auto ran = run.runtime_command(argv, what);
         if (!ran) return std::unexpected(ran.error());
         view.status = action == InstanceAction::stop ? "exited" : "running";
+        // A (re)started container may have a new address: live-added port maps follow it.
+        if (action != InstanceAction::stop)
+            if (auto synced = run.sync_forwards(name, view.ports, has_forwards(view)); !synced) return synced;
         return {};
     });
 }
@@ -191,6 +198,7 @@ Result<std::vector<NodeResult<InstanceView>>> instance_remove(OpsContext& ctx, c
                                                               bool force_record) {
     return for_each_instance(ctx, names, [&](NodeInstanceRun& run, InstanceView& view) -> Result<void> {
         auto removed = run.remove_leftover(view.record.name);
+        if (removed) removed = run.sync_forwards(view.record.name, {}, has_forwards(view));
         if (!removed && !force_record) return removed;
         // The record goes only once the container is gone (or the admin said to forget it):
         // otherwise its GPUs and ports would be handed out while it still runs.

@@ -8,6 +8,7 @@
 #include "ops/image_nodes.hpp"
 #include "ops/image_push.hpp"
 #include "ops/image_source.hpp"
+#include "ops/port_map.hpp"
 #include "registry/blob_cache.hpp"
 #include "remote/command.hpp"
 #include "remote/sections.hpp"
@@ -69,6 +70,18 @@ Result<ExecResult> NodeInstanceRun::runtime_command(const std::vector<std::strin
         return fail(why.kind, fmt::format("{}: {}", node_.name, why.message));
     }
     return ran;
+}
+
+Result<void> NodeInstanceRun::sync_forwards(const std::string& name, const std::vector<ClaimedPort>& ports,
+                                            bool had_forwards) {
+    if (!had_forwards) return {};
+    auto k = kind();
+    if (!k) return std::unexpected(k.error());
+    auto c = connection();
+    if (!c) return std::unexpected(c.error());
+    auto synced = sync_port_forwards(**c, *k, name, ports, ctx_.settings.command_timeout);
+    if (!synced) return fail(synced.error().kind, fmt::format("{}: port maps of {}: {}", node_.name, name, synced.error().message));
+    return {};
 }
 
 Result<NodeProbe> NodeInstanceRun::probe(const std::string& image, bool storage_asked) {

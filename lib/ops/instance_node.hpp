@@ -39,6 +39,9 @@ public:
     Result<ExecResult> runtime_command(const std::vector<std::string>& argv, const char* what);
 
     Result<RuntimeKind> kind();
+    // The node's DNAT rules for the instance's live-added ports (`port-map add`) pointed at the
+    // container's current address; with none among `ports`, its rules go. No-op when it never had any.
+    Result<void> sync_forwards(const std::string& name, const std::vector<ClaimedPort>& ports, bool had_forwards);
 
 private:
     Result<Connection*> connection();

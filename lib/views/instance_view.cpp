@@ -16,7 +16,8 @@ using V = InstanceView;
 json ports_json(const std::vector<ClaimedPort>& ports) {
     json out = json::array();
     for (const auto& p : ports)
-        out.push_back({{"host_port", p.host_port}, {"container_port", p.container_port}, {"proto", p.proto}});
+        out.push_back(
+            {{"host_port", p.host_port}, {"container_port", p.container_port}, {"proto", p.proto}, {"via", p.via}});
     return out;
 }
 

@@ -118,12 +118,14 @@ class PortMap(ClusterTestCase):
         self.assertEqual(http_get(self.addr, runtime_port).strip(), "hello-one")
 
     def test_forwarded_ports_follow_a_restart_and_go_with_instance_rm(self):
-        # Needs main's instance restart/rm to call sync_port_forwards (lib/ops/port_map.hpp).
-        self.create("r", "-e", "NAME=r", command=WEB)
+        # instance restart/rm call sync_port_forwards: the DNAT follows the container's new address.
+        made = self.create("r", "-p", "8080", "-e", "NAME=r", command=WEB)
+        at_create = made["ports"][0]["host_port"]
         live = self.ok("port-map", "add", self.name("r"), "9090", "-o", "json").json()["host_port"]
         self.assertEqual(http_get(self.addr, live).strip(), "hello-r")
         self.ok("instance", "restart", self.name("r"))
         self.assertEqual(http_get(self.addr, live).strip(), "hello-r")
+        self.assertEqual(http_get(self.addr, at_create).strip(), "hello-r")
         self.ok("instance", "rm", "-y", self.name("r"))
         self.assertFalse([x for x in self.nat_rules() if "CCPM-" in x])
         self.assertEqual(self.sql("SELECT * FROM instance_ports"), [])
