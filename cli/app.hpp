@@ -59,6 +59,7 @@ void add_image_node_commands(CLI::App& image, App& ctx);  // pull, ls, rm under 
 void add_image_push_command(CLI::App& image, App& ctx);   // push under `image`
 void add_registry_commands(CLI::App& app, App& ctx);
 void add_user_commands(CLI::App& app, App& ctx);
+void add_instance_commands(CLI::App& app, App& ctx);
 
 // Runs a command body: an Error becomes the message and exit code.
 void run_command(App& ctx, const std::function<Result<int>()>& body);

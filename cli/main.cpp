@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     cc::cli::add_image_commands(app, ctx);
     cc::cli::add_registry_commands(app, ctx);
     cc::cli::add_user_commands(app, ctx);
+    cc::cli::add_instance_commands(app, ctx);
     cc::cli::add_nodeset_commands(app, ctx);
     cc::cli::add_config_commands(app, ctx);
     cc::cli::add_version_command(app, ctx);

@@ -252,6 +252,20 @@ Result<void> ClaimTable::mark_created(const std::string& instance, bool storage_
     return tx->commit();
 }
 
+Result<int> ClaimTable::release_stale(std::chrono::seconds age) {
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return sql::pass(tx);
+    if (auto r = sql::execute(db_,
+                              "DELETE FROM instances WHERE state = 'creating' AND "
+                              "created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)",
+                              fmt::format("-{} seconds", age.count()));
+        !r)
+        return sql::pass(r);
+    int gone = db_.changes();
+    if (auto c = tx->commit(); !c) return sql::pass(c);
+    return gone;
+}
+
 Result<void> ClaimTable::release(const std::string& instance) {
     auto tx = sql::Transaction::begin(db_);
     if (!tx) return sql::pass(tx);

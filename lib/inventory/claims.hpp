@@ -4,6 +4,7 @@
 // UNIQUE(node, host_port, proto) are the last line if it ever were not. No SSH here: the
 // caller brings what the node said (its GPUs, GPUs running processes, listening ports).
 #pragma once
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -83,6 +84,9 @@ public:
     // The start failed: the instance and everything it held go, if it is still 'creating'
     // (a 'created' instance is removed by `instance rm`, never by a failed retry).
     Result<void> release(const std::string& instance);
+    // Claims still 'creating' after `age` were left by a clusterctl killed mid-create (a live
+    // create is long done by then): they go, with what they held. How many went.
+    Result<int> release_stale(std::chrono::seconds age);
 
     // `port-map rm`: one host port of `instance` back to the pool (not_found when it holds none such).
     Result<void> release_port(const std::string& instance, int host_port, const std::string& proto);

@@ -1,6 +1,7 @@
 // Containers clusterctl started for users: the `instances` table.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,11 @@ public:
     explicit InstanceTable(sql::Database& db) : db_(db) {}
 
     Result<std::vector<InstanceRecord>> list();  // by node, name
+    Result<std::optional<InstanceRecord>> find(const std::string& name);
+    Result<std::map<std::string, std::string>> labels_of(const std::string& name);
+    // `instance rm`: the row and everything it holds (GPUs, ports, labels) in one
+    // transaction; not_found when there is no such instance.
+    Result<void> remove(const std::string& name);
     Result<int> count_on(const std::string& node);
 
 private:

@@ -71,7 +71,7 @@ Result<void> validate_container_name(const std::string& name) {
 
 Result<void> validate_container_spec(const ContainerSpec& spec) {
     if (auto ok = validate_container_name(spec.name); !ok) return ok;
-    if (auto ok = check_line("owner", spec.owner); !ok) return ok;
+    if (auto ok = check_line("owner", spec.owner, true); !ok) return ok;  // "": an instance nobody owns
     if (auto ok = check_line("image", spec.image); !ok) return ok;
     if (spec.image.starts_with('-')) return refuse("image", spec.image, "starts with '-'");
     for (const auto& label : spec.labels) {

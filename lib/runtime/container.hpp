@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/volume_spec.hpp"
 #include "runtime/gpu_devices.hpp"
 #include "runtime/runtime.hpp"
 
@@ -31,12 +32,6 @@ struct PortMap {
 struct KeyValue {
     std::string key;
     std::string value;
-};
-
-struct VolumeMount {
-    std::string src;  // a path on the node
-    std::string dst;  // a path in the container
-    bool read_only = false;
 };
 
 struct ContainerSpec {
