@@ -7,6 +7,10 @@ _clusterctl_nodes() {
 _clusterctl_keys() {
   clusterctl key ls -o json 2>/dev/null | sed -n 's/^    "name": "\([^"]*\)",$/\1/p'
 }
+_clusterctl_instances() {
+  clusterctl instance ls -o json 2>/dev/null | sed -n 's/^    "name": "\([^"]*\)",$/\1/p'
+}
+
 _clusterctl_users() {
   clusterctl user ls -o json 2>/dev/null | sed -n 's/^    "name": "\([^"]*\)",$/\1/p'
 }
@@ -15,7 +19,7 @@ _clusterctl() {
   local cur prev words cword
   _init_completion || return
   local globals="--inventory --config -o --output --fanout --connect-timeout --timeout -q --quiet -v --verbose --no-color --no-headers --help --version"
-  local groups="node exec cp nodeset gpu key image registry user config version help"
+  local groups="node exec cp nodeset gpu key image registry user instance config version help"
   local group="" sub="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
@@ -102,6 +106,22 @@ _clusterctl() {
         add) COMPREPLY=($(compgen -W "--level --quota --volume" -- "$cur")) ;;
         set) COMPREPLY=($(compgen -W "--level --quota --volume --no-volumes $(_clusterctl_users)" -- "$cur")) ;;
         show|rm|remove|usage) COMPREPLY=($(compgen -W "$(_clusterctl_users)" -- "$cur")) ;;
+      esac ;;
+    instance)
+      if [[ -z $sub ]]; then
+        COMPREPLY=($(compgen -W "create ls list show start stop restart rm logs exec" -- "$cur")); return
+      fi
+      case $prev in
+        --node) COMPREPLY=($(compgen -W "$(_clusterctl_nodes)" -- "$cur")); return ;;
+        --owner) COMPREPLY=($(compgen -W "$(_clusterctl_users)" -- "$cur")); return ;;
+        --image|--gpus|--cpus|--memory|--storage|-p|--publish|-e|--env|-v|--volume|--label|--ttl|--push-from|--tail) return ;;
+      esac
+      case $sub in
+        create) COMPREPLY=($(compgen -W "--image --node --gpus --cpus --memory --storage -p --publish --owner -e --env -v --volume --label --ttl --push-from" -- "$cur")) ;;
+        ls|list) COMPREPLY=($(compgen -W "--node --owner $(_clusterctl_nodes) @all" -- "$cur")) ;;
+        rm) COMPREPLY=($(compgen -W "-y --yes --dry-run --forget $(_clusterctl_instances)" -- "$cur")) ;;
+        logs) COMPREPLY=($(compgen -W "-f --follow --tail $(_clusterctl_instances)" -- "$cur")) ;;
+        show|start|stop|restart|exec) COMPREPLY=($(compgen -W "$(_clusterctl_instances)" -- "$cur")) ;;
       esac ;;
     registry)
       if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "login logout ls" -- "$cur")); return; fi

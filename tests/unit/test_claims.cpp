@@ -153,6 +153,30 @@ TEST_CASE("release frees what a failed start held; a created instance is not rel
     CHECK(inv.instances().list().value()[0].state == "created");
 }
 
+TEST_CASE("a claim a killed create left behind goes once it is stale; live and created ones stay") {
+    TempDir dir;
+    auto inv = with_node(dir);
+    REQUIRE(inv.claims().claim(ask("killed", 2, {{.container_port = 80}})));
+    REQUIRE(inv.claims().claim(ask("fresh", 1)));
+    REQUIRE(inv.claims().claim(ask("done", 1)));
+    REQUIRE(inv.claims().mark_created("done"));
+    {
+        auto db = sql::Database::open(dir.file("inv.db"), false);
+        REQUIRE(db);
+        REQUIRE(db->exec("UPDATE instances SET created_at = '2020-01-01T00:00:00Z' WHERE name IN ('killed', 'done')"));
+    }
+    auto gone = inv.claims().release_stale(std::chrono::minutes(30));
+    REQUIRE(gone);
+    CHECK(*gone == 1);
+    std::vector<std::string> left;
+    auto listed = inv.instances().list();
+    REQUIRE(listed);
+    for (const auto& i : *listed) left.push_back(i.name);
+    CHECK(left == std::vector<std::string>{"done", "fresh"});
+    CHECK(inv.claims().held_gpus("n1").value().size() == 2);
+    CHECK(inv.claims().ports_on("n1").value().empty());
+}
+
 TEST_CASE("a cordoned node, a taken name and an unknown owner are refused") {
     TempDir dir;
     auto inv = with_node(dir);
