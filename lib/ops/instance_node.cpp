@@ -12,7 +12,7 @@
 #include "registry/blob_cache.hpp"
 #include "remote/command.hpp"
 #include "remote/sections.hpp"
-#include "runtime/listening_ports.hpp"
+#include "ops/listening_ports.hpp"
 
 namespace cc {
 

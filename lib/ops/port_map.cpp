@@ -8,7 +8,7 @@
 #include "remote/command.hpp"
 #include "remote/sections.hpp"
 #include "runtime/container.hpp"
-#include "runtime/listening_ports.hpp"
+#include "ops/listening_ports.hpp"
 #include "runtime/port_forward.hpp"
 
 namespace cc {

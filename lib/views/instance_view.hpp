@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fanout/node_result.hpp"
 #include "ops/instance.hpp"
 #include "views/column.hpp"
 

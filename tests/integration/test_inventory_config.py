@@ -24,7 +24,7 @@ class InventoryFile(ClusterTestCase):
         version = db.execute("PRAGMA user_version").fetchone()[0]
         mode = db.execute("PRAGMA journal_mode").fetchone()[0]
         db.close()
-        self.assertEqual(version, 3)
+        self.assertEqual(version, 4)
         self.assertEqual(mode, "delete")
 
     def test_newer_schema_is_refused_and_the_file_left_untouched(self):

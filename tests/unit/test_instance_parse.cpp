@@ -3,7 +3,7 @@
 #include <string>
 
 #include "ops/instance.hpp"
-#include "runtime/listening_ports.hpp"
+#include "ops/listening_ports.hpp"
 
 using namespace cc;
 

@@ -1,4 +1,4 @@
-#include "runtime/listening_ports.hpp"
+#include "ops/listening_ports.hpp"
 
 #include <algorithm>
 #include <charconv>
